@@ -1,0 +1,1 @@
+"""MedQ-Deg dataset builder: degradations, clean sources, the datasets builder, export."""

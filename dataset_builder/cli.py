@@ -1,0 +1,121 @@
+"""The ``medqdeg`` command line.
+
+    medqdeg degrade IN --type T --level L [--seed S] [--modality M] [--force] -o OUT [--record R.json]
+    medqdeg degradations list [--modality M]
+    medqdeg degradations report [--seeds N] [--markdown FILE]
+    medqdeg degradations gallery (IN | --sample KEY) [--modality M] -o OUT.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import MedQDegError
+from .image_files import read_image, write_image
+from .sample_images import CATALOGUE, load_sample
+
+
+def _degrade(args: argparse.Namespace) -> int:
+    from .degradations import degrade
+
+    image = read_image(args.input)
+    out, record = degrade(image, args.type, args.level, seed=args.seed, item_id=args.item_id,
+                          modality=args.modality, force=args.force)
+    write_image(out, args.output)
+    if args.record:
+        Path(args.record).write_text(record.to_json() + "\n")
+    print(f"wrote {args.output}: {record.name} L{record.level} {json.dumps(record.params)}")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from .degradations import list_degradations
+    from .degradations.params import describe_table
+
+    for spec in list_degradations(args.modality):
+        modalities = ", ".join(sorted(spec.modalities)) if spec.modalities else "all"
+        print(f"{spec.name:24} {spec.category:16} {modalities}")
+        print(f"{'':24} {spec.summary}")
+        for level in (1, 2):
+            print(f"{'':24} L{level}: {describe_table(spec.levels[level])}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .degradations.severity import measure_severity, severity_markdown
+
+    rows = measure_severity(seeds=args.seeds)
+    table = severity_markdown(rows)
+    print(table)
+    if args.markdown:
+        Path(args.markdown).write_text(table + "\n")
+    weaker = [row.name for row in rows if not row.l2_worse]
+    if weaker:
+        print(f"L2 is not worse than L1 for: {', '.join(weaker)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _gallery(args: argparse.Namespace) -> int:
+    from .degradations.gallery import gallery
+
+    if args.sample:
+        sample = load_sample(args.sample)
+        image, modality = sample.image, args.modality or sample.modality
+    else:
+        image, modality = read_image(args.input), args.modality
+    gallery(image, modality=modality, seed=args.seed).save(args.output)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="medqdeg", description="MedQ-Deg toolkit")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    degrade = commands.add_parser("degrade", help="degrade one image file")
+    degrade.add_argument("input", help="PNG, JPEG, TIFF, DICOM or .npy file")
+    degrade.add_argument("--type", required=True, help="degradation type (see `medqdeg degradations list`)")
+    degrade.add_argument("--level", required=True, help="0, 1, 2 or L0, L1, L2")
+    degrade.add_argument("--seed", type=int, default=0)
+    degrade.add_argument("--item-id", default="", help="item id mixed into the seed")
+    degrade.add_argument("--modality", help="refuse types that do not apply to this modality")
+    degrade.add_argument("--force", action="store_true", help="apply even to another modality")
+    degrade.add_argument("-o", "--output", required=True)
+    degrade.add_argument("--record", help="write the degradation record (JSON) here")
+    degrade.set_defaults(run=_degrade)
+
+    degradations = commands.add_parser("degradations", help="list, measure and show the degradation types")
+    sub = degradations.add_subparsers(dest="action", required=True)
+    listing = sub.add_parser("list", help="every type with its modalities and level parameters")
+    listing.add_argument("--modality")
+    listing.set_defaults(run=_list)
+    report = sub.add_parser("report", help="SSIM/PSNR of every type at L1 and L2 on real images")
+    report.add_argument("--seeds", type=int, default=3)
+    report.add_argument("--markdown", help="also write the table to this file")
+    report.set_defaults(run=_report)
+    show = sub.add_parser("gallery", help="one PNG grid of an image under every applicable type")
+    source = show.add_mutually_exclusive_group(required=True)
+    source.add_argument("input", nargs="?", help="an image file")
+    source.add_argument("--sample", choices=sorted(CATALOGUE), help="a built-in real image")
+    show.add_argument("--modality")
+    show.add_argument("--seed", type=int, default=0)
+    show.add_argument("-o", "--output", required=True)
+    show.set_defaults(run=_gallery)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except MedQDegError as error:
+        print(f"medqdeg: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

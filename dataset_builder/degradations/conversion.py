@@ -1,0 +1,148 @@
+"""The edges of the engine: any image in, float32 in [0, 1] inside, the same kind out.
+
+Inside the engine an image is a float32 array with values in [0, 1], shaped HxW (grey)
+or HxWx3 (colour). ``to_engine`` converts a PIL image or a NumPy array to that form once
+and returns an ``ImageFormat`` that ``from_engine`` uses to give the result back with the
+input's size, mode or dtype, and value range.
+
+Value windows (how input values map to [0, 1]):
+- 8-bit data (uint8 arrays; PIL modes 1, L, LA, P, RGB, RGBA, CMYK): the fixed window
+  [0, 255];
+- float data whose values all lie in [0, 1]: the fixed window [0, 1];
+- any other data (uint16 and signed integers such as CT Hounsfield units, PIL modes
+  I;16, I and F, floats outside [0, 1]): the image's own [min, max], so a 12-bit DICOM
+  uses the whole engine range and comes back in its original range.
+Alpha channels (LA, RGBA, HxWx4 arrays) are kept as they are; CMYK and palette images
+are processed in RGB and converted back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from ..errors import InvalidInputError
+
+MIN_SIDE = 8
+"""The smallest height and width, in pixels, that the degradations accept."""
+
+PIL_MODES = ("1", "L", "LA", "P", "RGB", "RGBA", "CMYK", "I;16", "I", "F")
+_EIGHT_BIT_MODES = {"1", "L", "LA", "P", "RGB", "RGBA", "CMYK"}
+_ARRAY_KINDS = "uifb"
+
+
+@dataclass(frozen=True)
+class ImageFormat:
+    """What ``from_engine`` needs to give an engine array back in the input's form."""
+
+    pil_mode: str | None  # None for NumPy input
+    dtype: np.dtype
+    low: float  # input value mapped to 0.0
+    high: float  # input value mapped to 1.0
+    single_channel_axis: bool  # the input was an HxWx1 array
+    alpha: np.ndarray | None  # the alpha channel to put back, in the input's dtype
+    palette_image: Image.Image | None = None  # the original P image, for its palette
+
+
+def _window(values: np.ndarray, eight_bit: bool) -> tuple[float, float]:
+    if eight_bit:
+        return 0.0, 255.0
+    low, high = float(values.min()), float(values.max())
+    if values.dtype.kind == "f" and low >= 0.0 and high <= 1.0:
+        return 0.0, 1.0
+    return (low, high) if high > low else (low, low + 1.0)
+
+
+def _check_array(values: np.ndarray, item: str | None) -> None:
+    if values.dtype.kind not in _ARRAY_KINDS or values.dtype == np.bool_:
+        raise InvalidInputError("image", f"has dtype {values.dtype}",
+                                "uint8, uint16, a signed integer or a float dtype", item=item)
+    if values.ndim not in (2, 3) or (values.ndim == 3 and values.shape[2] not in (1, 3, 4)):
+        raise InvalidInputError("image", f"has shape {values.shape}",
+                                "HxW, HxWx1, HxWx3 or HxWx4", item=item)
+    height, width = values.shape[:2]
+    if height < MIN_SIDE or width < MIN_SIDE:
+        raise InvalidInputError("image", f"is {height}x{width} pixels",
+                                f"at least {MIN_SIDE}x{MIN_SIDE}", item=item)
+    if values.dtype.kind == "f" and not np.isfinite(values).all():
+        raise InvalidInputError("image", "contains NaN or infinite values", "finite values only", item=item)
+
+
+def to_engine(image: Image.Image | np.ndarray, *, item: str | None = None) -> tuple[np.ndarray, ImageFormat]:
+    """Convert ``image`` to the engine contract and describe how to convert it back."""
+    if isinstance(image, Image.Image):
+        return _pil_to_engine(image, item)
+    if isinstance(image, np.ndarray):
+        return _array_to_engine(image, item)
+    raise InvalidInputError("image", f"is a {type(image).__name__}",
+                            "a PIL.Image.Image or a numpy.ndarray", item=item)
+
+
+def _pil_to_engine(image: Image.Image, item: str | None) -> tuple[np.ndarray, ImageFormat]:
+    mode = image.mode
+    if mode not in PIL_MODES:
+        raise InvalidInputError("image", f"has PIL mode {mode!r}", f"one of {', '.join(PIL_MODES)}", item=item)
+    original, alpha = image, None
+    if mode in ("LA", "RGBA"):
+        alpha = np.asarray(image.getchannel("A"))
+        image = image.convert(mode[:-1])
+    elif mode in ("P", "CMYK"):
+        image = image.convert("RGB")
+    elif mode == "1":
+        image = image.convert("L")
+    values = np.asarray(image)
+    _check_array(values, item)
+    engine, low, high = _normalise(values, eight_bit=mode in _EIGHT_BIT_MODES)
+    return engine, ImageFormat(
+        pil_mode=mode, dtype=values.dtype, low=low, high=high, single_channel_axis=False, alpha=alpha,
+        palette_image=original if mode == "P" else None,
+    )
+
+
+def _array_to_engine(values: np.ndarray, item: str | None) -> tuple[np.ndarray, ImageFormat]:
+    _check_array(values, item)
+    alpha = None
+    single_channel_axis = values.ndim == 3 and values.shape[2] == 1
+    if values.ndim == 3 and values.shape[2] == 4:
+        alpha = values[..., 3].copy()
+        values = values[..., :3]
+    elif single_channel_axis:
+        values = values[..., 0]
+    engine, low, high = _normalise(values, eight_bit=values.dtype == np.uint8)
+    return engine, ImageFormat(pil_mode=None, dtype=values.dtype, low=low, high=high,
+                               single_channel_axis=single_channel_axis, alpha=alpha)
+
+
+def _normalise(values: np.ndarray, *, eight_bit: bool) -> tuple[np.ndarray, float, float]:
+    low, high = _window(values, eight_bit)
+    engine = (values.astype(np.float32) - np.float32(low)) / np.float32(high - low)
+    return np.clip(engine, 0.0, 1.0, out=engine), low, high
+
+
+def from_engine(engine: np.ndarray, fmt: ImageFormat) -> Image.Image | np.ndarray:
+    """Give an engine array back with the size, mode or dtype and value range of the input."""
+    values = fmt.low + np.clip(engine, 0.0, 1.0).astype(np.float64) * (fmt.high - fmt.low)
+    if fmt.dtype.kind in "ui":
+        info = np.iinfo(fmt.dtype)
+        values = np.clip(np.rint(values), info.min, info.max)
+    values = values.astype(fmt.dtype)
+    if fmt.pil_mode is None:
+        if fmt.alpha is not None:
+            return np.concatenate([values, fmt.alpha[..., None]], axis=2)
+        return values[..., None] if fmt.single_channel_axis else values
+    return _to_pil(values, fmt)
+
+
+def _to_pil(values: np.ndarray, fmt: ImageFormat) -> Image.Image:
+    mode = fmt.pil_mode
+    if mode == "P":
+        return Image.fromarray(values).quantize(palette=fmt.palette_image, dither=Image.Dither.NONE)
+    if mode == "CMYK":
+        return Image.fromarray(values).convert("CMYK")
+    if mode == "1":
+        return Image.fromarray(values).point(lambda v: 255 if v >= 128 else 0).convert("1")
+    if mode in ("LA", "RGBA"):
+        return Image.fromarray(np.dstack([values, fmt.alpha]))
+    return Image.fromarray(values)  # the dtype and channel count give back L, RGB, I;16, I or F

@@ -1,0 +1,43 @@
+"""A picture of every applicable degradation: one PNG grid, rows = types, columns = L0/L1/L2."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from .engine import ImageLike, degrade, list_degradations
+
+LABEL_HEIGHT = 18
+
+
+def _as_rgb(image: ImageLike) -> Image.Image:
+    if isinstance(image, Image.Image):
+        return image.convert("RGB")
+    array = np.asarray(image)
+    if array.dtype != np.uint8:
+        low, high = float(array.min()), float(array.max())
+        array = np.rint((array - low) / max(high - low, 1e-12) * 255).astype(np.uint8)
+    return Image.fromarray(array).convert("RGB")
+
+
+def gallery(image: ImageLike, *, modality: str | None = None, seed: int = 0, tile: int = 256,
+            names: list[str] | None = None) -> Image.Image:
+    """Render ``image`` under every type that applies to ``modality`` at L0, L1 and L2.
+
+    Each tile is ``tile`` pixels on its longer side and carries a label; ``names`` limits
+    the rows to those types.
+    """
+    specs = [s for s in list_degradations(modality) if names is None or s.name in names]
+    clean = _as_rgb(image)
+    scale = tile / max(clean.size)
+    size = (max(1, round(clean.size[0] * scale)), max(1, round(clean.size[1] * scale)))
+    cell_w, cell_h = size[0], size[1] + LABEL_HEIGHT
+    canvas = Image.new("RGB", (3 * cell_w, max(1, len(specs)) * cell_h), "white")
+    draw = ImageDraw.Draw(canvas)
+    for row, spec in enumerate(specs):
+        for level in range(3):
+            out, _ = degrade(image, spec.name, level, seed=seed, item_id="gallery")
+            x, y = level * cell_w, row * cell_h
+            canvas.paste(_as_rgb(out).resize(size, Image.Resampling.LANCZOS), (x, y + LABEL_HEIGHT))
+            draw.text((x + 4, y + 3), f"{spec.name} L{level}", fill="black")
+    return canvas

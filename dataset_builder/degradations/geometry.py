@@ -1,0 +1,31 @@
+"""Rigid in-plane motion of engine images (rotation about the centre plus translation)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from .channels import per_channel
+
+
+def reference_length(image: np.ndarray) -> float:
+    """The length, in pixels, that relative sizes refer to: sqrt(height * width).
+
+    The geometric mean of the sides keeps a level meaning the same on square and on
+    elongated images (a 512x128 bone scan is not treated as a 128-pixel image).
+    """
+    return float(np.sqrt(image.shape[0] * image.shape[1]))
+
+
+def rigid_move(image: np.ndarray, angle: float, shift: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+    """Rotate by ``angle`` degrees counter-clockwise about the centre, then shift by (dy, dx) pixels.
+
+    Bilinear interpolation; pixels that enter the field of view from outside are 0.
+    """
+
+    def move(channel: np.ndarray) -> np.ndarray:
+        moved = Image.fromarray(np.ascontiguousarray(channel, dtype=np.float32)).rotate(
+            angle, resample=Image.Resampling.BILINEAR, translate=(shift[1], shift[0]), fillcolor=0.0)
+        return np.asarray(moved)
+
+    return np.clip(per_channel(move, image), 0.0, 1.0)

@@ -1,0 +1,453 @@
+"""Histopathology slide artefacts: red blood cells, dark debris spots, coverslip air bubbles.
+
+All functions take and return float32 images in [0, 1] (HxW or HxWx3). Lengths are given
+as fractions of the image's shorter side, so a level looks the same at 256 and 1024
+pixels. Placement and shapes come from a ``layout_seed`` through their own generator
+(``np.random.default_rng(layout_seed)``), never from global random state, and the
+pure ``*_layout`` helpers below give that geometry on its own (for tests and figures).
+
+Cells and debris lie on or in the section and absorb the transmitted light of the
+bright-field microscope, so they are composited with the Beer-Lambert law: optical
+densities add, and a pixel under an object becomes ``I' = I * T ** (opacity * profile)``
+where ``T`` is the object's RGB transmittance at full density (its colour seen on white
+glass). ``opacity`` in [0, 1] is the fraction of that full density; pixels outside every
+object are left exactly as they were. On a grey image (HxW) the same overlays are applied
+with the luminance (Rec. 601) of their colours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from ..errors import InvalidInputError
+from .channels import luminance
+from .params import IntRange, Seed, Uniform
+from .registry import register
+
+HISTOPATHOLOGY = {"Histopathology"}
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _check_range(name: str, field: str, value: float, low: float, high: float) -> None:
+    try:
+        ok = not isinstance(value, bool) and bool(np.isfinite(value)) and low <= value <= high
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise InvalidInputError(field, f"is {value!r}", f"a number in [{low:g}, {high:g}]", item=name)
+
+
+def _check_count(name: str, field: str, value: int, high: int) -> None:
+    try:
+        ok = not isinstance(value, bool) and int(value) == value and 0 <= value <= high
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise InvalidInputError(field, f"is {value!r}", f"an integer in 0..{high}", item=name)
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+def _optical_density(colour: tuple[float, float, float], grey: bool) -> np.ndarray:
+    """-ln(T) of a full-density transmittance ``colour``: per channel, or of its luminance."""
+    rgb = np.asarray(colour, dtype=np.float32)
+    return -np.log(luminance(rgb)[None] if grey else rgb).astype(np.float32)
+
+
+def _absorb(
+    image: np.ndarray, where: np.ndarray, densities: list[tuple[np.ndarray, np.ndarray]],
+) -> np.ndarray:
+    """``image * exp(-sum_k density_k * od_k)`` at the raveled pixel indices ``where``.
+
+    Each pair holds the densities at ``where`` (1-D) and an optical density per channel
+    (one value for a grey image). Every other pixel is copied unchanged.
+    """
+    out = image.copy()
+    if where.size == 0:
+        return out
+    pixels = out.reshape(-1, 3) if image.ndim == 3 else out.reshape(-1, 1)
+    exponent = sum(density[:, None] * od[None, :] for density, od in densities)
+    pixels[where] = pixels[where] * np.exp(-exponent)
+    return out
+
+
+@dataclass(frozen=True)
+class EllipseLayout:
+    """N ellipses in pixels: centres, semi-axes, orientation (radians) and opacity in [0, 1]."""
+
+    cy: np.ndarray
+    cx: np.ndarray
+    ry: np.ndarray
+    rx: np.ndarray
+    angle: np.ndarray
+    opacity: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.cy.size)
+
+
+def _ellipse_patches(
+    shape: tuple[int, int], cy: np.ndarray, cx: np.ndarray, ry: np.ndarray, rx: np.ndarray,
+    angle: np.ndarray, reach: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Normalised elliptical radius of N ellipses, each inside its own square pixel box.
+
+    Every box is centred on the ellipse and reaches ``reach`` x its largest semi-axis on
+    each side (one size for all, so the N boxes form one array). Returns ``flat`` (N, S, S)
+    indices into the raveled HxW image, ``inside`` (N, S, S) for box pixels that lie in the
+    image, and ``rho`` (N, S, S): 1 on the ellipse's outline, 0 at its centre.
+    """
+    height, width = shape
+    half = int(np.ceil(reach * max(float(ry.max()), float(rx.max())))) + 1
+    offsets = np.arange(-half, half + 1)
+    ys = np.round(cy).astype(np.int64)[:, None] + offsets
+    xs = np.round(cx).astype(np.int64)[:, None] + offsets
+    dy = (ys - cy[:, None]).astype(np.float32)[:, :, None]
+    dx = (xs - cx[:, None]).astype(np.float32)[:, None, :]
+    cos = np.cos(angle).astype(np.float32)[:, None, None]
+    sin = np.sin(angle).astype(np.float32)[:, None, None]
+    along = (dy * cos + dx * sin) / ry.astype(np.float32)[:, None, None]
+    across = (dx * cos - dy * sin) / rx.astype(np.float32)[:, None, None]
+    rho = np.sqrt(along * along + across * across)
+    inside = ((ys >= 0) & (ys < height))[:, :, None] & ((xs >= 0) & (xs < width))[:, None, :]
+    flat = ys[:, :, None] * width + xs[:, None, :]
+    return flat, inside, rho
+
+
+_CHUNK = 1 << 21  # at most this many box pixels are evaluated at once (bounded memory)
+
+
+def _render(
+    shape: tuple[int, int], layout: EllipseLayout, reach: float,
+    values: Callable[[np.ndarray, slice], list[np.ndarray]],
+) -> list[np.ndarray]:
+    """Sum per-ellipse fields into HxW float32 maps, touching only each ellipse's box.
+
+    ``values(rho, ellipses)`` gets the normalised radius (n, S, S) of the ellipses
+    ``layout[ellipses]`` and returns the (n, S, S) fields to sum, one per output map;
+    overlapping boxes add up. Ellipses are processed in chunks to bound memory.
+    """
+    maps: list[np.ndarray] | None = None
+    half = int(np.ceil(reach * max(float(layout.ry.max()), float(layout.rx.max())))) + 1
+    step = max(1, _CHUNK // (2 * half + 1) ** 2)
+    for start in range(0, len(layout), step):
+        part = slice(start, start + step)
+        flat, inside, rho = _ellipse_patches(
+            shape, layout.cy[part], layout.cx[part], layout.ry[part], layout.rx[part],
+            layout.angle[part], reach)
+        fields = values(rho, part)
+        keep = inside & (fields[0] > 0)
+        index = flat[keep]
+        sums = [np.bincount(index, weights=f[keep], minlength=shape[0] * shape[1]) for f in fields]
+        maps = sums if maps is None else [m + extra for m, extra in zip(maps, sums, strict=True)]
+    assert maps is not None
+    return [m.reshape(shape).astype(np.float32) for m in maps]
+
+
+# ------------------------------------------------------------------- red blood cells
+
+RBC_TRANSMITTANCE = (0.80, 0.25, 0.30)
+"""RGB of an eosin-red erythrocyte at full thickness on white glass."""
+
+BLOOD_CELL_LEVELS = {
+    1: {"coverage": Uniform(0.03, 0.06), "radius": Uniform(0.009, 0.012),
+        "opacity": Uniform(0.45, 0.60), "clusters": IntRange(1, 2), "layout_seed": Seed()},
+    2: {"coverage": Uniform(0.16, 0.24), "radius": Uniform(0.009, 0.012),
+        "opacity": Uniform(0.75, 0.95), "clusters": IntRange(2, 4), "layout_seed": Seed()},
+}
+
+_EVANS_FUNG = (0.81, 7.83, -4.39)  # thickness polynomial (um) of a 3.91-um-radius cell
+_EVANS_FUNG_MAX = 2.5657  # its maximum, at 0.70 of the radius
+
+
+def _rbc_thickness(rho: np.ndarray) -> np.ndarray:
+    """Evans-Fung biconcave thickness at normalised radius rho, scaled to 1 at its maximum.
+
+    h(x) = sqrt(1 - x^2) (C0 + C2 x^2 + C4 x^4): 0.32 at the centre, 1 at x = 0.70 and 0
+    at the rim, so a cell shows the pale centre and dark ring of a biconcave disc.
+    """
+    x2 = np.minimum(rho * rho, 1.0)
+    c0, c2, c4 = _EVANS_FUNG
+    return np.sqrt(1.0 - x2) * (c0 + x2 * (c2 + c4 * x2)) / _EVANS_FUNG_MAX
+
+
+def blood_cell_layout(
+    shape: tuple[int, int], *, coverage: float, radius: float, opacity: float, clusters: int,
+    layout_seed: int,
+) -> EllipseLayout:
+    """Where the red cells of ``blood_cell_artifact`` lie (pixels), drawn from ``layout_seed``.
+
+    N = round(coverage x H x W / (pi r^2)) cells of radius r = ``radius`` x the shorter
+    side (each jittered by +-12%, axis ratio 0.80-1.00, any orientation). A quarter are
+    scattered uniformly; the rest lie in ``clusters`` haemorrhage streaks, each a band of
+    length 0.15-0.50 and Gaussian width 0.015-0.050 of the shorter side at a random angle.
+    """
+    height, width = shape
+    short = min(height, width)
+    rng = np.random.default_rng(layout_seed)
+    r_px = radius * short
+    n = round(float(coverage) * height * width / (np.pi * r_px * r_px))
+    n_streak = round(0.75 * n) if clusters > 0 else 0
+    cy = rng.uniform(0, height, n)
+    cx = rng.uniform(0, width, n)
+    if n_streak:
+        member = rng.integers(0, clusters, n_streak)
+        centre = rng.uniform((0.1 * height, 0.1 * width), (0.9 * height, 0.9 * width), (clusters, 2))
+        theta = rng.uniform(0.0, np.pi, clusters)
+        length = rng.uniform(0.15, 0.50, clusters) * short
+        spread = rng.uniform(0.015, 0.050, clusters) * short
+        along = rng.uniform(-0.5, 0.5, n_streak) * length[member]
+        across = rng.standard_normal(n_streak) * spread[member]
+        cy[:n_streak] = centre[member, 0] + along * np.sin(theta[member]) + across * np.cos(theta[member])
+        cx[:n_streak] = centre[member, 1] + along * np.cos(theta[member]) - across * np.sin(theta[member])
+    size = r_px * rng.uniform(0.88, 1.12, n)
+    return EllipseLayout(
+        cy=cy, cx=cx, ry=size, rx=size * rng.uniform(0.80, 1.00, n),
+        angle=rng.uniform(0.0, np.pi, n), opacity=opacity * rng.uniform(0.75, 1.00, n),
+    )
+
+
+@register("blood_cell_artifact", category="artifacts", levels=BLOOD_CELL_LEVELS, modalities=HISTOPATHOLOGY)
+def blood_cell_artifact(
+    image: np.ndarray, *, coverage: float, radius: float, opacity: float, clusters: int, layout_seed: int,
+) -> np.ndarray:
+    """Red blood cells (haemorrhage) lying on the section, scattered and in streaks.
+
+    Erythrocytes are ~7.5 um biconcave discs; ``radius`` is the cell radius as a fraction
+    of the shorter side (0.009-0.012: 4.6-6.1 px on a 512-px tile, a tile ~350 um wide).
+    ``coverage`` is the summed cell area over the image area (overlaps counted twice),
+    ``clusters`` the number of haemorrhage streaks, ``opacity`` in [0, 1] the fraction of
+    a full cell's optical density (RGB transmittance ``RBC_TRANSMITTANCE``), jittered
+    per cell to 75-100%. Thickness follows the Evans-Fung biconcave profile (pale centre,
+    dark ring); overlapping cells add their densities. The density map is softened by a
+    Gaussian of 0.1 x the radius (the cells lie slightly off the focal plane).
+    """
+    name = "blood_cell_artifact"
+    _check_range(name, "coverage", coverage, 0.0, 1.0)
+    _check_range(name, "radius", radius, 1e-4, 0.2)
+    _check_range(name, "opacity", opacity, 0.0, 1.0)
+    _check_count(name, "clusters", clusters, 64)
+    shape = image.shape[:2]
+    layout = blood_cell_layout(shape, coverage=coverage, radius=radius, opacity=opacity,
+                               clusters=clusters, layout_seed=layout_seed)
+    if len(layout) == 0 or opacity == 0:
+        return image.copy()
+    opacities = layout.opacity.astype(np.float32)[:, None, None]
+
+    def cells(rho: np.ndarray, part: slice) -> list[np.ndarray]:
+        return [_rbc_thickness(rho) * (rho < 1.0) * opacities[part]]
+
+    (density,) = _render(shape, layout, 1.0, cells)
+    density = ndimage.gaussian_filter(density, 0.1 * radius * min(shape), truncate=2.5)
+    od = _optical_density(RBC_TRANSMITTANCE, grey=image.ndim == 2)
+    where = np.flatnonzero(density)
+    return np.clip(_absorb(image, where, [(density.ravel()[where], od)]), 0.0, 1.0)
+
+
+# ------------------------------------------------------------------------ dark spots
+
+DEBRIS_BLACK = (0.06, 0.05, 0.05)
+"""RGB transmittance of opaque black debris (dust, ink, carbon) at full density."""
+DEBRIS_BROWN = (0.30, 0.18, 0.09)
+"""RGB transmittance of dark-brown pigment (formalin pigment, haemosiderin) at full density."""
+
+DARK_SPOT_LEVELS = {
+    1: {"count": IntRange(4, 8), "size": Uniform(0.012, 0.020),
+        "opacity": Uniform(0.45, 0.65), "layout_seed": Seed()},
+    2: {"count": IntRange(12, 20), "size": Uniform(0.028, 0.040),
+        "opacity": Uniform(0.80, 1.00), "layout_seed": Seed()},
+}
+
+_LOBE_REACH = 1.6  # lobe boxes reach 1.6 radii: exp(-2 x 1.6^2) < 0.6% of the peak
+_FIELD_LEVEL = 0.45  # the blob outline is where the summed lobe field crosses this value
+_FIELD_SOFT = 0.30  # field range of the soft edge (smoothstep from LEVEL to LEVEL + SOFT)
+
+
+@dataclass(frozen=True)
+class SpotLayout:
+    """Dark spots as lobes (pixels): each spot is 3-7 Gaussian lobes sharing a ``spot`` id."""
+
+    lobes: EllipseLayout
+    spot: np.ndarray  # (lobes,) index of the spot each lobe belongs to
+    brown: np.ndarray  # (spots,) 0 = black debris, 1 = brown pigment
+
+
+def dark_spot_layout(
+    shape: tuple[int, int], *, count: int, size: float, opacity: float, layout_seed: int,
+) -> SpotLayout:
+    """Where the ``dark_spots_artifact`` blobs lie, drawn from ``layout_seed``.
+
+    Each of the ``count`` spots has radius R = ``size`` x the shorter side x U(0.35, 1)
+    (many small specks, a few large clumps), a position uniform over the image, an
+    opacity of ``opacity`` x U(0.6, 1) and a colour between black and dark brown. Its
+    irregular shape is the union ("metaball") of 3-7 elliptical Gaussian lobes of radius
+    0.45-0.95 R (axis ratio 0.5-1) placed with a standard deviation of 0.55 R about the
+    centre; the outline lies near 0.6 lobe radii, so a blob spans about R around it.
+    """
+    height, width = shape
+    rng = np.random.default_rng(layout_seed)
+    big = size * min(height, width) * rng.uniform(0.35, 1.0, count)
+    lobes = rng.integers(3, 8, count)
+    spot = np.repeat(np.arange(count), lobes)
+    centre_y = rng.uniform(0, height, count)
+    centre_x = rng.uniform(0, width, count)
+    n = spot.size
+    offset = rng.standard_normal((n, 2)) * 0.55 * big[spot, None]
+    r = big[spot] * rng.uniform(0.45, 0.95, n)
+    layout = EllipseLayout(
+        cy=centre_y[spot] + offset[:, 0], cx=centre_x[spot] + offset[:, 1],
+        ry=r, rx=r * rng.uniform(0.5, 1.0, n), angle=rng.uniform(0.0, np.pi, n),
+        opacity=(opacity * rng.uniform(0.6, 1.0, count))[spot],
+    )
+    return SpotLayout(lobes=layout, spot=spot, brown=rng.uniform(0.0, 1.0, count))
+
+
+@register("dark_spots_artifact", category="artifacts", levels=DARK_SPOT_LEVELS, modalities=HISTOPATHOLOGY)
+def dark_spots_artifact(
+    image: np.ndarray, *, count: int, size: float, opacity: float, layout_seed: int,
+) -> np.ndarray:
+    """Dark debris, dust and pigment spots: irregular soft-edged near-black or brown blobs.
+
+    ``count`` blobs of radius up to ``size`` x the shorter side (see ``dark_spot_layout``)
+    with ``opacity`` in [0, 1] the fraction of full optical density of black debris
+    (``DEBRIS_BLACK``) or dark-brown pigment (``DEBRIS_BROWN``), mixed per spot. The
+    outline is the level set of the summed lobe field with a soft edge; pixels outside
+    every blob are unchanged.
+    """
+    name = "dark_spots_artifact"
+    _check_count(name, "count", count, 1000)
+    _check_range(name, "size", size, 1e-4, 0.5)
+    _check_range(name, "opacity", opacity, 0.0, 1.0)
+    shape = image.shape[:2]
+    layout = dark_spot_layout(shape, count=count, size=size, opacity=opacity, layout_seed=layout_seed)
+    lobes = layout.lobes
+    if len(lobes) == 0 or opacity == 0:
+        return image.copy()
+    opacities = lobes.opacity.astype(np.float32)[:, None, None]
+    brown = layout.brown.astype(np.float32)[layout.spot][:, None, None]
+
+    def fields(rho: np.ndarray, part: slice) -> list[np.ndarray]:
+        field = np.exp(-2.0 * rho * rho) * (rho < _LOBE_REACH)
+        weight = opacities[part] * field
+        return [field, weight * (1.0 - brown[part]), weight * brown[part]]
+
+    # the field comes first: it is positive wherever the two weighted parts are
+    total, black_part, brown_part = _render(shape, lobes, _LOBE_REACH, fields)
+    # coverage of the blob times the field-weighted mean opacity of the lobes under it
+    where = np.flatnonzero(total > _FIELD_LEVEL)
+    field_at = total.ravel()[where]
+    cover = _smoothstep((field_at - _FIELD_LEVEL) / _FIELD_SOFT) / field_at
+    grey = image.ndim == 2
+    out = _absorb(image, where, [
+        (black_part.ravel()[where] * cover, _optical_density(DEBRIS_BLACK, grey)),
+        (brown_part.ravel()[where] * cover, _optical_density(DEBRIS_BROWN, grey)),
+    ])
+    return np.clip(out, 0.0, 1.0)
+
+
+# --------------------------------------------------------------------------- bubbles
+
+BUBBLE_LEVELS = {
+    1: {"count": 1, "radius": Uniform(0.07, 0.10), "blur": Uniform(0.003, 0.004),
+        "layout_seed": Seed()},
+    2: {"count": IntRange(2, 3), "radius": Uniform(0.12, 0.17), "blur": Uniform(0.006, 0.009),
+        "layout_seed": Seed()},
+}
+
+BUBBLE_RIM = 0.12
+"""Width of the dark refraction rim, as a fraction of the bubble radius."""
+BUBBLE_RIM_COLOUR = (0.12, 0.12, 0.13)
+"""RGB the rim tends to (light refracted away from the objective), with opacity below."""
+BUBBLE_RIM_OPACITY = 0.85
+BUBBLE_BRIGHTEN = 0.15  # inside: I' = I + 0.15 (1 - I), the tissue looks washed out
+BUBBLE_DESATURATE = 0.30  # inside: 30% of the way to the pixel's luminance
+
+
+def bubble_layout(shape: tuple[int, int], *, count: int, radius: float, layout_seed: int) -> EllipseLayout:
+    """The ``count`` bubbles of ``bubble`` (pixels), drawn from ``layout_seed``.
+
+    Radius ``radius`` x the shorter side x U(0.85, 1.15), axis ratio 0.85-1.00, any
+    orientation, centre uniform in the central 90% of each axis (a bubble may be cut by
+    the border). ``opacity`` holds the rim opacity.
+    """
+    height, width = shape
+    rng = np.random.default_rng(layout_seed)
+    r = radius * min(height, width) * rng.uniform(0.85, 1.15, count)
+    return EllipseLayout(
+        cy=rng.uniform(0.05 * height, 0.95 * height, count),
+        cx=rng.uniform(0.05 * width, 0.95 * width, count),
+        ry=r, rx=r * rng.uniform(0.85, 1.0, count), angle=rng.uniform(0.0, np.pi, count),
+        opacity=np.full(count, BUBBLE_RIM_OPACITY),
+    )
+
+
+@register("bubble", category="resolution_blur", levels=BUBBLE_LEVELS, modalities=HISTOPATHOLOGY)
+def bubble(image: np.ndarray, *, count: int, radius: float, blur: float, layout_seed: int) -> np.ndarray:
+    """Air bubbles trapped under the coverslip: dark refraction rim, blurred washed-out inside.
+
+    ``count`` bubbles of radius ``radius`` x the shorter side (see ``bubble_layout``).
+    Inside a bubble the tissue is seen out of focus through air: a Gaussian blur of
+    standard deviation ``blur`` x the shorter side, brightened (I + 0.15 (1 - I)) and
+    30% desaturated. Total internal reflection at the bubble wall gives a thick dark rim
+    (``BUBBLE_RIM`` of the radius, opacity 0.85 towards ``BUBBLE_RIM_COLOUR``) with a
+    sharp outer edge and a soft inner edge, and a faint bright ring just inside it.
+    Pixels outside every bubble are unchanged.
+    """
+    name = "bubble"
+    _check_count(name, "count", count, 100)
+    _check_range(name, "radius", radius, 1e-3, 1.0)
+    _check_range(name, "blur", blur, 0.0, 0.1)
+    shape = image.shape[:2]
+    layout = bubble_layout(shape, count=count, radius=radius, layout_seed=layout_seed)
+    short = min(shape)
+    sigma = blur * short
+    pad = int(np.ceil(3.0 * sigma)) + 1
+    rim_colour = np.asarray(BUBBLE_RIM_COLOUR, dtype=np.float32)
+    if image.ndim == 2:
+        rim_colour = luminance(rim_colour)
+    out = image.copy()
+    for i in range(len(layout)):
+        cy, cx, ry, rx, angle = (float(v[i]) for v in (layout.cy, layout.cx, layout.ry, layout.rx, layout.angle))
+        half = int(np.ceil(max(ry, rx))) + 1
+        y0, y1 = max(0, round(cy) - half), min(shape[0], round(cy) + half + 1)
+        x0, x1 = max(0, round(cx) - half), min(shape[1], round(cx) + half + 1)
+        if y0 >= y1 or x0 >= x1:
+            continue
+        dy = (np.arange(y0, y1, dtype=np.float32) - np.float32(cy))[:, None]
+        dx = (np.arange(x0, x1, dtype=np.float32) - np.float32(cx))[None, :]
+        cos, sin = np.float32(np.cos(angle)), np.float32(np.sin(angle))
+        along = (dy * cos + dx * sin) / np.float32(ry)
+        across = (dx * cos - dy * sin) / np.float32(rx)
+        rho = np.sqrt(along * along + across * across)
+        r_px = float(np.sqrt(ry * rx))
+        # inside mask with a one-pixel anti-aliased outline
+        mask = np.clip((1.0 - rho) * r_px + 0.5, 0.0, 1.0)
+        # blurred view of the tissue through the bubble (padded crop, reflected at borders)
+        py0, py1 = max(0, y0 - pad), min(shape[0], y1 + pad)
+        px0, px1 = max(0, x0 - pad), min(shape[1], x1 + pad)
+        crop = out[py0:py1, px0:px1]
+        if sigma > 0:
+            sigmas = (sigma, sigma) + ((0.0,) if crop.ndim == 3 else ())
+            crop = ndimage.gaussian_filter(crop, sigmas, mode="reflect", truncate=3.0)
+        seen = crop[y0 - py0 : y1 - py0, x0 - px0 : x1 - px0]
+        if seen.ndim == 3:
+            seen = seen + BUBBLE_DESATURATE * (luminance(seen)[..., None] - seen)
+        seen = seen + BUBBLE_BRIGHTEN * (1.0 - seen)
+        # rim: opaque from (1 - 0.3 w) to the edge, fading inwards to (1 - w); faint bright ring
+        rim = BUBBLE_RIM_OPACITY * _smoothstep((rho - (1.0 - BUBBLE_RIM)) / (0.7 * BUBBLE_RIM))
+        glow = 0.12 * np.exp(-(((rho - (1.0 - 1.4 * BUBBLE_RIM)) / (0.25 * BUBBLE_RIM)) ** 2))
+        if seen.ndim == 3:
+            rim, glow, mask = rim[..., None], glow[..., None], mask[..., None]
+        seen = seen + glow * (1.0 - seen)
+        seen = seen + rim * (rim_colour - seen)
+        region = out[y0:y1, x0:x1]
+        out[y0:y1, x0:x1] = region + mask * (seen - region)
+    return np.clip(out, 0.0, 1.0).astype(np.float32, copy=False)

@@ -1,0 +1,59 @@
+"""Reading and writing image files at the command line's edge.
+
+PNG, JPEG, TIFF and other formats Pillow reads come back as PIL images in their own
+mode (16-bit PNGs as ``I;16`` or ``I``); ``.npy`` files as NumPy arrays; DICOM files
+(``.dcm`` or the ``DICM`` magic at byte 128) as 8-bit display arrays through pydicom,
+which only parses data and never executes anything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from .errors import InvalidInputError
+from .sample_images import dicom_display
+
+
+def is_dicom(path: Path) -> bool:
+    """True for a ``.dcm`` name or a file with the DICOM preamble magic."""
+    if path.suffix.lower() == ".dcm":
+        return True
+    with path.open("rb") as handle:
+        handle.seek(128)
+        return handle.read(4) == b"DICM"
+
+
+def read_image(path: str | Path) -> Image.Image | np.ndarray:
+    """Read an image file (see the module docstring for the formats)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInputError("path", f"{str(path)!r} is not a file", "an existing image file", item=str(path))
+    if path.suffix.lower() == ".npy":
+        return np.load(path, allow_pickle=False)
+    if is_dicom(path):
+        try:
+            return dicom_display(str(path))
+        except Exception as error:  # pydicom raises many types for broken files
+            raise InvalidInputError("file", f"is not a readable DICOM image ({error})",
+                                    "a DICOM file with pixel data", item=str(path)) from error
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return image
+    except (UnidentifiedImageError, OSError) as error:
+        raise InvalidInputError("file", f"is not a readable image ({error})",
+                                "PNG, JPEG, TIFF, DICOM or .npy", item=str(path)) from error
+
+
+def write_image(image: Image.Image | np.ndarray, path: str | Path) -> Path:
+    """Write ``image`` to ``path``: ``.npy`` keeps an array exactly, other suffixes go through Pillow."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".npy":
+        np.save(path, np.asarray(image), allow_pickle=False)
+    else:
+        (image if isinstance(image, Image.Image) else Image.fromarray(image)).save(path)
+    return path

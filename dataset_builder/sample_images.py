@@ -1,0 +1,168 @@
+"""Real medical images that ship inside PyPI packages, with their provenance.
+
+Nothing is downloaded: pydicom and pydicom-data carry NEMA's DICOM sample images (CT,
+MR, CR X-ray, ultrasound, nuclear medicine) and scikit-image carries a fundus
+photograph and an immunohistochemistry slide. Each image is returned as the 8-bit
+display image a vision-language model would see: DICOM pixel data goes through its
+modality LUT (rescale slope and intercept), then CT uses its stored window (Hounsfield
+units) and every other modality the 0.5-99.5 percentile window; MONOCHROME1 is inverted, and the longer
+side is limited to ``max_side`` pixels (Lanczos resampling).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+from PIL import Image
+
+from .errors import InvalidInputError
+
+NEMA_ORIGIN = "NEMA WG04 DICOM sample data set, as shipped in the {package} package ({file})"
+NEMA_LICENSE = "NEMA sample data, redistributed in {package} (MIT-licensed package)"
+
+
+@dataclass(frozen=True)
+class SampleImage:
+    """One real image with what is certain about it and where it comes from."""
+
+    key: str
+    modality: str
+    body_region: str
+    description: str
+    origin: str
+    license: str
+    image: np.ndarray  # uint8, HxW or HxWx3
+
+
+@dataclass(frozen=True)
+class _Entry:
+    modality: str
+    body_region: str
+    description: str
+    origin: str
+    license: str
+    load: Callable[[], np.ndarray]
+
+
+def _frame_attributes(dataset) -> dict[str, float]:
+    """Rescale and window values, top-level or from an enhanced file's shared functional groups."""
+    found: dict[str, float] = {}
+    sources = [dataset]
+    for group in dataset.get("SharedFunctionalGroupsSequence", []):
+        for name in ("PixelValueTransformationSequence", "FrameVOILUTSequence"):
+            sources.extend(group.get(name, []))
+    for source in sources:
+        for key in ("RescaleSlope", "RescaleIntercept", "WindowCenter", "WindowWidth"):
+            if key in source and key not in found:
+                value = source[key].value
+                found[key] = float(value[0] if isinstance(value, list | tuple) or hasattr(value, "__len__")
+                                   and not isinstance(value, str | bytes) else value)
+    return found
+
+
+def dicom_display(path: str) -> np.ndarray:
+    """Read a DICOM file as the 8-bit display image (see the module docstring for the windows)."""
+    import pydicom
+
+    dataset = pydicom.dcmread(path)
+    pixels = dataset.pixel_array
+    if pixels.ndim == 3 and pixels.shape[-1] == 3:
+        return pixels.astype(np.uint8)
+    if pixels.ndim == 3:  # a multi-frame file: its first frame
+        pixels = pixels[0]
+    attributes = _frame_attributes(dataset)
+    values = pixels * attributes.get("RescaleSlope", 1.0) + attributes.get("RescaleIntercept", 0.0)
+    if dataset.get("Modality") == "CT" and "WindowCenter" in attributes and "WindowWidth" in attributes:
+        low = attributes["WindowCenter"] - attributes["WindowWidth"] / 2
+        high = attributes["WindowCenter"] + attributes["WindowWidth"] / 2
+    else:
+        low, high = np.percentile(values, [0.5, 99.5])
+    scaled = np.clip((values - low) / max(high - low, 1e-9), 0.0, 1.0)
+    if dataset.get("PhotometricInterpretation") == "MONOCHROME1":
+        scaled = 1.0 - scaled
+    return np.rint(scaled * 255).astype(np.uint8)
+
+
+def _testdata_dicom(filename: str) -> np.ndarray:
+    from pydicom.data import get_testdata_file
+
+    path = get_testdata_file(filename)
+    if path is None:
+        raise InvalidInputError("file", f"{filename!r} is not in pydicom's test data",
+                                "pydicom and pydicom-data installed (pip install pydicom-data)")
+    return dicom_display(path)
+
+
+def _skimage(name: str) -> Callable[[], np.ndarray]:
+    def load() -> np.ndarray:
+        import skimage.data
+
+        return getattr(skimage.data, name)()
+
+    return load
+
+
+def _dicom(filename: str) -> Callable[[], np.ndarray]:
+    return lambda: _testdata_dicom(filename)
+
+
+def _nema(package: str, filename: str) -> tuple[str, str]:
+    return NEMA_ORIGIN.format(package=package, file=filename), NEMA_LICENSE.format(package=package)
+
+
+CATALOGUE: dict[str, _Entry] = {
+    "ct_head": _Entry("CT", "head", "axial head CT slice, 512x512",
+                      *_nema("pydicom", "693_J2KI.dcm"), _dicom("693_J2KI.dcm")),
+    "ct_brain": _Entry("CT", "head", "axial brain CT slice (enhanced CT, first frame), 512x512",
+                       *_nema("pydicom-data", "eCT_Supplemental.dcm"), _dicom("eCT_Supplemental.dcm")),
+    "ct_small": _Entry("CT", "abdomen", "axial CT slice downsized to 128x128",
+                       *_nema("pydicom", "CT_small.dcm"), _dicom("CT_small.dcm")),
+    "mr_abdomen": _Entry("MRI", "abdomen", "abdominal MR slice, 300x484",
+                         *_nema("pydicom", "examples_overlay.dcm"), _dicom("examples_overlay.dcm")),
+    "mr_shoulder": _Entry("MRI", "shoulder", "shoulder MR slice, 1024x1024",
+                          *_nema("pydicom-data", "MR2_UNCI.dcm"), _dicom("MR2_UNCI.dcm")),
+    "xray_chest": _Entry("X-ray", "chest", "computed radiograph of the chest",
+                         *_nema("pydicom-data", "RG1_UNCI.dcm"), _dicom("RG1_UNCI.dcm")),
+    "xray_tibia": _Entry("X-ray", "lower leg", "computed radiograph of the distal tibia",
+                         *_nema("pydicom-data", "RG3_UNCI.dcm"), _dicom("RG3_UNCI.dcm")),
+    "us_doppler": _Entry("Ultrasound", "unspecified", "colour Doppler ultrasound frame, RGB",
+                         *_nema("pydicom", "examples_rgb_color.dcm"), _dicom("examples_rgb_color.dcm")),
+    "us_abdomen": _Entry("Ultrasound", "unspecified", "ultrasound frame, RGB 480x640",
+                         *_nema("pydicom-data", "US1_UNCI.dcm"), _dicom("US1_UNCI.dcm")),
+    "nm_bone_scan": _Entry("Nuclear medicine", "whole body", "whole-body bone scintigraphy",
+                           *_nema("pydicom", "JPEG2000.dcm"), _dicom("JPEG2000.dcm")),
+    "histo_ihc": _Entry(
+        "Histopathology", "colon", "colonic glands, IHC (DAB) with hematoxylin counterstain",
+        "scikit-image skimage.data.immunohistochemistry (Center for Microscopy and Molecular Imaging)",
+        "no known copyright restrictions (as stated by scikit-image)", _skimage("immunohistochemistry")),
+    "fundus_retina": _Entry(
+        "Fundus photography", "eye", "fundus photograph of a normal left eye",
+        "scikit-image skimage.data.retina (Häggström, Wikimedia Commons)",
+        "CC0 1.0 Universal Public Domain Dedication", _skimage("retina")),
+}
+
+
+def sample_keys(modality: str | None = None) -> list[str]:
+    """The catalogue's keys, optionally only those of one canonical modality."""
+    return [key for key, entry in CATALOGUE.items() if modality is None or entry.modality == modality]
+
+
+@cache
+def load_sample(key: str, max_side: int = 512) -> SampleImage:
+    """Load one catalogue image (cached per process) as an 8-bit display image."""
+    try:
+        entry = CATALOGUE[key]
+    except KeyError:
+        raise InvalidInputError("sample", f"is {key!r}", f"one of {', '.join(CATALOGUE)}") from None
+    image = entry.load()
+    height, width = image.shape[:2]
+    scale = max_side / max(height, width)
+    if scale < 1:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        image = np.asarray(Image.fromarray(image).resize(size, Image.Resampling.LANCZOS))
+    image.setflags(write=False)
+    return SampleImage(key=key, modality=entry.modality, body_region=entry.body_region,
+                       description=entry.description, origin=entry.origin, license=entry.license, image=image)
