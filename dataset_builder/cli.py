@@ -45,13 +45,15 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .degradations.severity import measure_severity, severity_markdown
+    from .degradations.severity import measure_severity, parameters_markdown, severity_markdown
 
     rows = measure_severity(seeds=args.seeds)
     table = severity_markdown(rows)
     print(table)
     if args.markdown:
-        Path(args.markdown).write_text(table + "\n")
+        Path(args.markdown).write_text(
+            "## Parameters per level\n\n" + parameters_markdown()
+            + f"\n\n## Measured severity ({args.seeds} seeds per image)\n\n" + table + "\n")
     weaker = [row.name for row in rows if not row.l2_worse]
     if weaker:
         print(f"L2 is not worse than L1 for: {', '.join(weaker)}", file=sys.stderr)

@@ -58,8 +58,8 @@ def _frame_attributes(dataset) -> dict[str, float]:
         for key in ("RescaleSlope", "RescaleIntercept", "WindowCenter", "WindowWidth"):
             if key in source and key not in found:
                 value = source[key].value
-                found[key] = float(value[0] if isinstance(value, list | tuple) or hasattr(value, "__len__")
-                                   and not isinstance(value, str | bytes) else value)
+                found[key] = float(value[0] if isinstance(value, list | tuple) or (hasattr(value, "__len__")
+                                   and not isinstance(value, str | bytes)) else value)
     return found
 
 

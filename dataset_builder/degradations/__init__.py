@@ -7,7 +7,14 @@ Importing this package registers every type (each module registers its own).
 """
 
 from . import ct, general, mri, pathology  # noqa: F401  (registration side effect)
-from .engine import ENGINE_VERSION, DegradationRecord, degrade, list_degradations, parse_level, replay
+from .engine import (
+    ENGINE_VERSION,
+    DegradationRecord,
+    degrade,
+    list_degradations,
+    parse_level,
+    replay,
+)
 from .registry import CATEGORIES, LEVELS, Degradation, get_degradation
 
 __all__ = [

@@ -8,13 +8,14 @@ a smooth multiplicative field of the receive coils and acts in the image domain.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from scipy import fft
 
 from .geometry import reference_length, rigid_move
 from .params import Choice, IntRange, Seed, Uniform, UniformVector
 from .registry import register
-
 
 _PLANE = (0, 1)  # k-space is taken over height and width; a colour axis is carried along
 
@@ -127,7 +128,7 @@ def motion_segments(lines: int, movements: int, rotation: float, translation: fl
     cuts = rng.choice(outer, size=min(movements, outer.size), replace=False) if outer.size else []
     bounds = sorted({0, start, end, lines, *(int(c) for c in cuts)})
     segments = []
-    for first, stop in zip(bounds[:-1], bounds[1:], strict=True):
+    for first, stop in itertools.pairwise(bounds):
         if first == start and stop == end:
             segments.append((first, stop, 0.0, (0.0, 0.0)))
             continue

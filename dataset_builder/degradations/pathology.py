@@ -1,7 +1,7 @@
 """Histopathology slide artefacts: red blood cells, dark debris spots, coverslip air bubbles.
 
 All functions take and return float32 images in [0, 1] (HxW or HxWx3). Lengths are given
-as fractions of the image's shorter side, so a level looks the same at 256 and 1024
+as fractions of the image's reference length sqrt(H x W), so a level looks the same at 256 and 1024
 pixels. Placement and shapes come from a ``layout_seed`` through their own generator
 (``np.random.default_rng(layout_seed)``), never from global random state, and the
 pure ``*_layout`` helpers below give that geometry on its own (for tests and figures).
@@ -17,6 +17,7 @@ with the luminance (Rec. 601) of their colours.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -185,13 +186,13 @@ def blood_cell_layout(
 ) -> EllipseLayout:
     """Where the red cells of ``blood_cell_artifact`` lie (pixels), drawn from ``layout_seed``.
 
-    N = round(coverage x H x W / (pi r^2)) cells of radius r = ``radius`` x the shorter
+    N = round(coverage x H x W / (pi r^2)) cells of radius r = ``radius`` x the reference
     side (each jittered by +-12%, axis ratio 0.80-1.00, any orientation). A quarter are
     scattered uniformly; the rest lie in ``clusters`` haemorrhage streaks, each a band of
-    length 0.15-0.50 and Gaussian width 0.015-0.050 of the shorter side at a random angle.
+    length 0.15-0.50 and Gaussian width 0.015-0.050 of the reference length at a random angle.
     """
     height, width = shape
-    short = min(height, width)
+    short = math.sqrt(height * width)
     rng = np.random.default_rng(layout_seed)
     r_px = radius * short
     n = round(float(coverage) * height * width / (np.pi * r_px * r_px))
@@ -222,7 +223,7 @@ def blood_cell_artifact(
     """Red blood cells (haemorrhage) lying on the section, scattered and in streaks.
 
     Erythrocytes are ~7.5 um biconcave discs; ``radius`` is the cell radius as a fraction
-    of the shorter side (0.009-0.012: 4.6-6.1 px on a 512-px tile, a tile ~350 um wide).
+    of the reference length (0.009-0.012: 4.6-6.1 px on a 512-px tile, a tile ~350 um wide).
     ``coverage`` is the summed cell area over the image area (overlaps counted twice),
     ``clusters`` the number of haemorrhage streaks, ``opacity`` in [0, 1] the fraction of
     a full cell's optical density (RGB transmittance ``RBC_TRANSMITTANCE``), jittered
@@ -246,7 +247,7 @@ def blood_cell_artifact(
         return [_rbc_thickness(rho) * (rho < 1.0) * opacities[part]]
 
     (density,) = _render(shape, layout, 1.0, cells)
-    density = ndimage.gaussian_filter(density, 0.1 * radius * min(shape), truncate=2.5)
+    density = ndimage.gaussian_filter(density, 0.1 * radius * math.sqrt(shape[0] * shape[1]), truncate=2.5)
     od = _optical_density(RBC_TRANSMITTANCE, grey=image.ndim == 2)
     where = np.flatnonzero(density)
     return np.clip(_absorb(image, where, [(density.ravel()[where], od)]), 0.0, 1.0)
@@ -285,7 +286,7 @@ def dark_spot_layout(
 ) -> SpotLayout:
     """Where the ``dark_spots_artifact`` blobs lie, drawn from ``layout_seed``.
 
-    Each of the ``count`` spots has radius R = ``size`` x the shorter side x U(0.35, 1)
+    Each of the ``count`` spots has radius R = ``size`` x the reference length x U(0.35, 1)
     (many small specks, a few large clumps), a position uniform over the image, an
     opacity of ``opacity`` x U(0.6, 1) and a colour between black and dark brown. Its
     irregular shape is the union ("metaball") of 3-7 elliptical Gaussian lobes of radius
@@ -294,7 +295,7 @@ def dark_spot_layout(
     """
     height, width = shape
     rng = np.random.default_rng(layout_seed)
-    big = size * min(height, width) * rng.uniform(0.35, 1.0, count)
+    big = size * math.sqrt(height * width) * rng.uniform(0.35, 1.0, count)
     lobes = rng.integers(3, 8, count)
     spot = np.repeat(np.arange(count), lobes)
     centre_y = rng.uniform(0, height, count)
@@ -316,7 +317,7 @@ def dark_spots_artifact(
 ) -> np.ndarray:
     """Dark debris, dust and pigment spots: irregular soft-edged near-black or brown blobs.
 
-    ``count`` blobs of radius up to ``size`` x the shorter side (see ``dark_spot_layout``)
+    ``count`` blobs of radius up to ``size`` x the reference length (see ``dark_spot_layout``)
     with ``opacity`` in [0, 1] the fraction of full optical density of black debris
     (``DEBRIS_BLACK``) or dark-brown pigment (``DEBRIS_BROWN``), mixed per spot. The
     outline is the level set of the summed lobe field with a soft edge; pixels outside
@@ -374,13 +375,13 @@ BUBBLE_DESATURATE = 0.30  # inside: 30% of the way to the pixel's luminance
 def bubble_layout(shape: tuple[int, int], *, count: int, radius: float, layout_seed: int) -> EllipseLayout:
     """The ``count`` bubbles of ``bubble`` (pixels), drawn from ``layout_seed``.
 
-    Radius ``radius`` x the shorter side x U(0.85, 1.15), axis ratio 0.85-1.00, any
+    Radius ``radius`` x the reference length x U(0.85, 1.15), axis ratio 0.85-1.00, any
     orientation, centre uniform in the central 90% of each axis (a bubble may be cut by
     the border). ``opacity`` holds the rim opacity.
     """
     height, width = shape
     rng = np.random.default_rng(layout_seed)
-    r = radius * min(height, width) * rng.uniform(0.85, 1.15, count)
+    r = radius * math.sqrt(height * width) * rng.uniform(0.85, 1.15, count)
     return EllipseLayout(
         cy=rng.uniform(0.05 * height, 0.95 * height, count),
         cx=rng.uniform(0.05 * width, 0.95 * width, count),
@@ -393,9 +394,9 @@ def bubble_layout(shape: tuple[int, int], *, count: int, radius: float, layout_s
 def bubble(image: np.ndarray, *, count: int, radius: float, blur: float, layout_seed: int) -> np.ndarray:
     """Air bubbles trapped under the coverslip: dark refraction rim, blurred washed-out inside.
 
-    ``count`` bubbles of radius ``radius`` x the shorter side (see ``bubble_layout``).
+    ``count`` bubbles of radius ``radius`` x the reference length (see ``bubble_layout``).
     Inside a bubble the tissue is seen out of focus through air: a Gaussian blur of
-    standard deviation ``blur`` x the shorter side, brightened (I + 0.15 (1 - I)) and
+    standard deviation ``blur`` x the reference length, brightened (I + 0.15 (1 - I)) and
     30% desaturated. Total internal reflection at the bubble wall gives a thick dark rim
     (``BUBBLE_RIM`` of the radius, opacity 0.85 towards ``BUBBLE_RIM_COLOUR``) with a
     sharp outer edge and a soft inner edge, and a faint bright ring just inside it.
@@ -407,7 +408,7 @@ def bubble(image: np.ndarray, *, count: int, radius: float, blur: float, layout_
     _check_range(name, "blur", blur, 0.0, 0.1)
     shape = image.shape[:2]
     layout = bubble_layout(shape, count=count, radius=radius, layout_seed=layout_seed)
-    short = min(shape)
+    short = math.sqrt(shape[0] * shape[1])
     sigma = blur * short
     pad = int(np.ceil(3.0 * sigma)) + 1
     rim_colour = np.asarray(BUBBLE_RIM_COLOUR, dtype=np.float32)

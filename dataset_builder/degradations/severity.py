@@ -15,6 +15,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from ..sample_images import load_sample
 from .engine import degrade, list_degradations
+from .params import describe_table
 
 REPORT_SAMPLES: tuple[str, ...] = (
     "ct_head", "mr_shoulder", "xray_chest", "us_abdomen", "histo_ihc", "fundus_retina", "nm_bone_scan",
@@ -68,15 +69,29 @@ def measure_severity(samples: tuple[str, ...] = REPORT_SAMPLES, seeds: int = 3) 
     return rows
 
 
+def _modalities(keys: tuple[str, ...]) -> str:
+    return ", ".join(load_sample(key).modality for key in keys)
+
+
 def severity_markdown(rows: list[SeverityRow]) -> str:
     """The severity table as Markdown."""
     lines = [
-        "| type | category | measured on | SSIM L1 | SSIM L2 | PSNR L1 (dB) | PSNR L2 (dB) | L2 worse |",
+        "| type | category | measured on (one real image each) | SSIM L1 | SSIM L2 | PSNR L1 (dB) | PSNR L2 (dB) | L2 worse |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         lines.append(
-            f"| {row.name} | {row.category} | {', '.join(row.samples)} | {row.ssim[0]:.3f} | {row.ssim[1]:.3f} "
+            f"| {row.name} | {row.category} | {_modalities(row.samples)} | {row.ssim[0]:.3f} | {row.ssim[1]:.3f} "
             f"| {row.psnr[0]:.1f} | {row.psnr[1]:.1f} | {'yes' if row.l2_worse else 'NO'} |"
         )
+    return "\n".join(lines)
+
+
+def parameters_markdown() -> str:
+    """Every type's modalities and L1/L2 parameter tables as Markdown (from the registry)."""
+    lines = ["| type | category | modalities | L1 | L2 |", "|---|---|---|---|---|"]
+    for spec in list_degradations():
+        modalities = ", ".join(sorted(spec.modalities)) if spec.modalities else "all"
+        lines.append(f"| {spec.name} | {spec.category} | {modalities} | {describe_table(spec.levels[1])} "
+                     f"| {describe_table(spec.levels[2])} |")
     return "\n".join(lines)

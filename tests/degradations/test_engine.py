@@ -82,7 +82,7 @@ def test_unknown_type_error_lists_the_known_ones():
 
 
 def test_modality_mismatch_is_an_error_unless_forced(ct_image):
-    with pytest.raises(ModalityMismatchError, match="bubble.*CT.*force"):
+    with pytest.raises(ModalityMismatchError, match=r"bubble.*CT.*force"):
         degrade(ct_image, "bubble", 2, modality="CT")
     forced, _ = degrade(ct_image, "bubble", 2, modality="CT", force=True)
     assert forced.shape == ct_image.shape

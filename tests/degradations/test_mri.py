@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -85,7 +87,7 @@ def test_motion_segments_keep_the_centre_in_the_reference_pose():
     segments = motion_segments(lines=128, movements=3, rotation=5.0, translation=0.03, corrupted=0.5,
                                size=128.0, motion_seed=9)
     assert segments[0][0] == 0 and segments[-1][1] == 128
-    assert all(a[1] == b[0] for a, b in zip(segments[:-1], segments[1:], strict=True))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(segments))
     reference = [s for s in segments if s[2:] == (0.0, (0.0, 0.0))]
     assert len(reference) == 1 and reference[0][0] <= 64 < reference[0][1]
     assert reference[0][1] - reference[0][0] == 64

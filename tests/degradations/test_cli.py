@@ -1,0 +1,82 @@
+"""The command line, end to end, on real files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from pydicom.data import get_testdata_file
+
+from medqdeg.dataset_builder.cli import main
+from medqdeg.dataset_builder.degradations import DegradationRecord, replay
+from medqdeg.dataset_builder.image_files import read_image
+
+
+def test_degrade_a_dicom_file_writes_the_image_and_a_replayable_record(tmp_path, capsys):
+    source = get_testdata_file("CT_small.dcm")
+    out, record_path = tmp_path / "out.png", tmp_path / "record.json"
+    code = main(["degrade", source, "--type", "sparse_view", "--level", "L2", "--seed", "4",
+                 "--modality", "CT", "-o", str(out), "--record", str(record_path)])
+    assert code == 0
+    degraded = np.asarray(Image.open(out))
+    clean = read_image(source)
+    assert degraded.shape == clean.shape and not np.array_equal(degraded, clean)
+    record = DegradationRecord.from_json(record_path.read_text())
+    assert record.name == "sparse_view" and record.level == 2 and record.seed == 4
+    assert np.array_equal(replay(clean, record), degraded)
+    assert "sparse_view L2" in capsys.readouterr().out
+
+
+def test_sixteen_bit_png_stays_sixteen_bit(tmp_path):
+    source = tmp_path / "in.png"
+    Image.fromarray((np.arange(64 * 64).reshape(64, 64) * 7).astype(np.uint16)).save(source)
+    out = tmp_path / "out.png"
+    assert main(["degrade", str(source), "--type", "gaussian_blur", "--level", "1", "-o", str(out)]) == 0
+    original, result = Image.open(source), Image.open(out)
+    assert result.mode == original.mode and np.asarray(result).max() > 255
+
+
+def test_errors_are_one_line_messages_with_exit_code_2(tmp_path, capsys):
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    assert main(["degrade", str(broken), "--type", "gaussian_noise", "--level", "1", "-o", str(tmp_path / "o.png")]) == 2
+    assert "broken.png" in capsys.readouterr().err
+    fake_dicom = tmp_path / "fake.dcm"
+    fake_dicom.write_bytes(b"\0" * 128 + b"DICM" + b"garbage")
+    assert main(["degrade", str(fake_dicom), "--type", "gaussian_noise", "--level", "1", "-o", str(tmp_path / "o.png")]) == 2
+    assert "DICOM" in capsys.readouterr().err
+    image = tmp_path / "ok.png"
+    Image.new("L", (32, 32), 100).save(image)
+    assert main(["degrade", str(image), "--type", "bubble", "--level", "2", "--modality", "CT", "-o", str(tmp_path / "o.png")]) == 2
+    assert "force" in capsys.readouterr().err
+
+
+def test_list_shows_parameters_of_both_levels(capsys):
+    assert main(["degradations", "list", "--modality", "CT"]) == 0
+    text = capsys.readouterr().out
+    assert "sparse_view" in text and "bubble" not in text
+    assert text.count("L1:") == text.count("L2:") > 10
+
+
+def test_gallery_has_a_row_per_applicable_type(tmp_path):
+    out = tmp_path / "gallery.png"
+    assert main(["degradations", "gallery", "--sample", "ct_small", "-o", str(out)]) == 0
+    from medqdeg.dataset_builder.degradations import list_degradations
+    from medqdeg.dataset_builder.degradations.gallery import LABEL_HEIGHT
+
+    picture = Image.open(out)
+    rows = len(list_degradations("CT"))
+    assert picture.size == (3 * 256, rows * (256 + LABEL_HEIGHT))
+
+
+@pytest.mark.slow
+def test_report_writes_parameters_and_the_measured_table(tmp_path, capsys):
+    doc = tmp_path / "degradations.md"
+    assert main(["degradations", "report", "--seeds", "1", "--markdown", str(doc)]) == 0
+    text = doc.read_text()
+    assert "## Parameters per level" in text and "## Measured severity" in text
+    table_rows = [line for line in text.splitlines() if line.startswith("| ") and "SSIM" not in line]
+    assert sum(" | yes |" in line for line in table_rows) == 19
+    assert json.dumps("NO") not in text
