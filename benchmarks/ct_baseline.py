@@ -100,7 +100,7 @@ def main(repeats: int = 5) -> None:
         pass
     ct.NUFFT_THREADS = 1
     image = head_ct()
-    views, arc, start, i0, seed = 30, 100.0, 30.0, 1.5e3, 7  # inside the L2 tables
+    views, arc, start, i0, seed = 30, 100.0, 30.0, 3.0e4, 7  # inside the L2 tables
     cases = {
         f"sparse_view views={views}": (lambda: ct.sparse_view(image, views=views),
                                        lambda: skimage_sparse_view(image, views)),

@@ -1,7 +1,7 @@
 """Real medical images that ship inside PyPI packages, with their provenance.
 
-Nothing is downloaded: pydicom and pydicom-data carry NEMA's DICOM sample images (CT,
-MR, CR X-ray, ultrasound, nuclear medicine) and scikit-image carries a fundus
+Nothing is downloaded: pydicom and pydicom-data carry public DICOM sample images (most
+from NEMA's WG04 sets: CT, MR, CR X-ray, ultrasound, nuclear medicine) and scikit-image carries a fundus
 photograph and an immunohistochemistry slide. Each image is returned as the 8-bit
 display image a vision-language model would see: DICOM pixel data goes through its
 modality LUT (rescale slope and intercept), then CT uses its stored window (Hounsfield
@@ -20,8 +20,8 @@ from PIL import Image
 
 from .errors import InvalidInputError
 
-NEMA_ORIGIN = "NEMA WG04 DICOM sample data set, as shipped in the {package} package ({file})"
-NEMA_LICENSE = "NEMA sample data, redistributed in {package} (MIT-licensed package)"
+DICOM_ORIGIN = "DICOM test file {file} shipped in the {package} package (its test-files README names the source)"
+DICOM_LICENSE = "public DICOM sample data redistributed in {package} (MIT-licensed package)"
 
 
 @dataclass(frozen=True)
@@ -69,10 +69,11 @@ def dicom_display(path: str) -> np.ndarray:
 
     dataset = pydicom.dcmread(path)
     pixels = dataset.pixel_array
-    if pixels.ndim == 3 and pixels.shape[-1] == 3:
-        return pixels.astype(np.uint8)
-    if pixels.ndim == 3:  # a multi-frame file: its first frame
+    colour = dataset.get("SamplesPerPixel", 1) == 3
+    if pixels.ndim == (4 if colour else 3):  # a multi-frame file: its first frame
         pixels = pixels[0]
+    if colour:
+        return pixels.astype(np.uint8)
     attributes = _frame_attributes(dataset)
     values = pixels * attributes.get("RescaleSlope", 1.0) + attributes.get("RescaleIntercept", 0.0)
     if dataset.get("Modality") == "CT" and "WindowCenter" in attributes and "WindowWidth" in attributes:
@@ -109,31 +110,31 @@ def _dicom(filename: str) -> Callable[[], np.ndarray]:
     return lambda: _testdata_dicom(filename)
 
 
-def _nema(package: str, filename: str) -> tuple[str, str]:
-    return NEMA_ORIGIN.format(package=package, file=filename), NEMA_LICENSE.format(package=package)
+def _dicom_provenance(package: str, filename: str) -> tuple[str, str]:
+    return DICOM_ORIGIN.format(package=package, file=filename), DICOM_LICENSE.format(package=package)
 
 
 CATALOGUE: dict[str, _Entry] = {
-    "ct_head": _Entry("CT", "head", "axial head CT slice, 512x512",
-                      *_nema("pydicom", "693_J2KI.dcm"), _dicom("693_J2KI.dcm")),
+    "ct_head": _Entry("CT", "head", "axial head CT slice at the skull base, 512x512",
+                      *_dicom_provenance("pydicom-data", "J2K_pixelrep_mismatch.dcm"), _dicom("J2K_pixelrep_mismatch.dcm")),
     "ct_brain": _Entry("CT", "head", "axial brain CT slice (enhanced CT, first frame), 512x512",
-                       *_nema("pydicom-data", "eCT_Supplemental.dcm"), _dicom("eCT_Supplemental.dcm")),
+                       *_dicom_provenance("pydicom-data", "eCT_Supplemental.dcm"), _dicom("eCT_Supplemental.dcm")),
     "ct_small": _Entry("CT", "abdomen", "axial CT slice downsized to 128x128",
-                       *_nema("pydicom", "CT_small.dcm"), _dicom("CT_small.dcm")),
+                       *_dicom_provenance("pydicom", "CT_small.dcm"), _dicom("CT_small.dcm")),
     "mr_abdomen": _Entry("MRI", "abdomen", "abdominal MR slice, 300x484",
-                         *_nema("pydicom", "examples_overlay.dcm"), _dicom("examples_overlay.dcm")),
+                         *_dicom_provenance("pydicom", "examples_overlay.dcm"), _dicom("examples_overlay.dcm")),
     "mr_shoulder": _Entry("MRI", "shoulder", "shoulder MR slice, 1024x1024",
-                          *_nema("pydicom-data", "MR2_UNCI.dcm"), _dicom("MR2_UNCI.dcm")),
+                          *_dicom_provenance("pydicom-data", "MR2_UNCI.dcm"), _dicom("MR2_UNCI.dcm")),
     "xray_chest": _Entry("X-ray", "chest", "computed radiograph of the chest",
-                         *_nema("pydicom-data", "RG1_UNCI.dcm"), _dicom("RG1_UNCI.dcm")),
+                         *_dicom_provenance("pydicom-data", "RG1_UNCI.dcm"), _dicom("RG1_UNCI.dcm")),
     "xray_tibia": _Entry("X-ray", "lower leg", "computed radiograph of the distal tibia",
-                         *_nema("pydicom-data", "RG3_UNCI.dcm"), _dicom("RG3_UNCI.dcm")),
+                         *_dicom_provenance("pydicom-data", "RG3_UNCI.dcm"), _dicom("RG3_UNCI.dcm")),
     "us_doppler": _Entry("Ultrasound", "unspecified", "colour Doppler ultrasound frame, RGB",
-                         *_nema("pydicom", "examples_rgb_color.dcm"), _dicom("examples_rgb_color.dcm")),
+                         *_dicom_provenance("pydicom", "examples_rgb_color.dcm"), _dicom("examples_rgb_color.dcm")),
     "us_abdomen": _Entry("Ultrasound", "unspecified", "ultrasound frame, RGB 480x640",
-                         *_nema("pydicom-data", "US1_UNCI.dcm"), _dicom("US1_UNCI.dcm")),
+                         *_dicom_provenance("pydicom-data", "US1_UNCI.dcm"), _dicom("US1_UNCI.dcm")),
     "nm_bone_scan": _Entry("Nuclear medicine", "whole body", "whole-body bone scintigraphy",
-                           *_nema("pydicom", "JPEG2000.dcm"), _dicom("JPEG2000.dcm")),
+                           *_dicom_provenance("pydicom", "JPEG2000.dcm"), _dicom("JPEG2000.dcm")),
     "histo_ihc": _Entry(
         "Histopathology", "colon", "colonic glands, IHC (DAB) with hematoxylin counterstain",
         "scikit-image skimage.data.immunohistochemistry (Center for Microscopy and Molecular Imaging)",

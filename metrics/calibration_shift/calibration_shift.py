@@ -21,8 +21,7 @@ package and nothing relative.
 import datasets
 import evaluate
 
-from medqdeg.metrics import calibration
-from medqdeg.metrics import validation
+from medqdeg.metrics import calibration, validation
 
 _DESCRIPTION = """
 Calibration Shift (MedQ-Deg, arXiv 2603.07769) measures how far a model's confidence sits
