@@ -47,7 +47,8 @@ def _scan(image: np.ndarray, angles: np.ndarray, weight: float = 1.0, i0: float 
         warnings.simplefilter("ignore")  # "image must be zero outside the circle": it is, to a corner pixel
         sinogram = radon(padded, angles, circle=True)  # detector x views
     if i0 is not None:
-        sinogram = ct.poisson_sinogram(sinogram.T, i0, np.random.default_rng(seed)).T
+        photons = ct.photons_per_bin(image.shape, i0)
+        sinogram = ct.poisson_sinogram(sinogram.T, photons, np.random.default_rng(seed)).T
     recon = iradon(sinogram, angles, circle=True, filter_name=_FILTERS[ct.RECONSTRUCTION_WINDOW])
     # iradon weights each view by pi / (2 len(angles)) x 2 = pi / len(angles): rescale to d_theta
     recon *= weight

@@ -4,6 +4,8 @@
     medqdeg degradations list [--modality M]
     medqdeg degradations report [--seeds N] [--markdown FILE]
     medqdeg degradations gallery (IN | --sample KEY) [--modality M] -o OUT.png
+    medqdeg build-dataset --out DIR [CONFIG ...] [--source S] [--data-dir D] [--limit N] [--seed S] ...
+    medqdeg push-dataset DIR --repo ORG/NAME [--private]
 """
 
 from __future__ import annotations
@@ -74,6 +76,27 @@ def _gallery(args: argparse.Namespace) -> int:
     return 0
 
 
+def _build_dataset(args: argparse.Namespace) -> int:
+    from .export import export_dataset
+
+    options = {key: value for key, value in {
+        "source": args.source, "data_dir": args.data_dir, "limit": args.limit, "seed": args.seed,
+        "modalities": args.modalities, "types": args.types, "min_types": args.min_types,
+        "max_types": args.max_types, "on_error": args.on_error,
+    }.items() if value is not None}
+    out = export_dataset(args.out, args.configs or ["default"], num_proc=args.num_proc, cache_dir=args.cache_dir,
+                         severity_seeds=args.severity_seeds, **options)
+    print(f"wrote {out}: load it with datasets.load_dataset({str(out)!r}, CONFIG, split='L0'|'L1'|'L2')")
+    return 0
+
+
+def _push_dataset(args: argparse.Namespace) -> int:
+    from .export import push_dataset
+
+    print(push_dataset(args.folder, args.repo, private=args.private))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="medqdeg", description="MedQ-Deg toolkit")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -107,6 +130,29 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--seed", type=int, default=0)
     show.add_argument("-o", "--output", required=True)
     show.set_defaults(run=_gallery)
+
+    build = commands.add_parser("build-dataset", help="export configurations as Parquet + dataset card")
+    build.add_argument("configs", nargs="*", help="configurations (default: default); e.g. clean sparse_view")
+    build.add_argument("--out", required=True, help="output folder")
+    build.add_argument("--source", help="clean source (default: embedded)")
+    build.add_argument("--data-dir", help="the source's data location")
+    build.add_argument("--limit", type=int, help="first N clean items")
+    build.add_argument("--seed", type=int)
+    build.add_argument("--modalities", nargs="+")
+    build.add_argument("--types", nargs="+", help="degradation types allowed in the protocol")
+    build.add_argument("--min-types", type=int)
+    build.add_argument("--max-types", type=int)
+    build.add_argument("--on-error", choices=["raise", "skip"])
+    build.add_argument("--num-proc", type=int)
+    build.add_argument("--cache-dir")
+    build.add_argument("--severity-seeds", type=int, default=1, help="seeds for the card's severity table (0: skip)")
+    build.set_defaults(run=_build_dataset)
+
+    push = commands.add_parser("push-dataset", help="upload an exported folder to the Hugging Face Hub")
+    push.add_argument("folder")
+    push.add_argument("--repo", required=True, help="ORG/NAME")
+    push.add_argument("--private", action="store_true")
+    push.set_defaults(run=_push_dataset)
     return parser
 
 

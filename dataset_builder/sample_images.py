@@ -63,15 +63,18 @@ def _frame_attributes(dataset) -> dict[str, float]:
     return found
 
 
-def dicom_display(path: str) -> np.ndarray:
-    """Read a DICOM file as the 8-bit display image (see the module docstring for the windows)."""
+def dicom_display(path: str, frame: int = 0) -> np.ndarray:
+    """Read a DICOM file (``frame`` of a multi-frame one) as the 8-bit display image.
+
+    See the module docstring for the windows.
+    """
     import pydicom
+    from pydicom.pixels import pixel_array
 
     dataset = pydicom.dcmread(path)
-    pixels = dataset.pixel_array
     colour = dataset.get("SamplesPerPixel", 1) == 3
-    if pixels.ndim == (4 if colour else 3):  # a multi-frame file: its first frame
-        pixels = pixels[0]
+    frames = int(dataset.get("NumberOfFrames", 1) or 1)
+    pixels = pixel_array(dataset, index=frame) if frames > 1 else dataset.pixel_array  # decodes one frame
     if colour:
         return pixels.astype(np.uint8)
     attributes = _frame_attributes(dataset)
@@ -87,14 +90,15 @@ def dicom_display(path: str) -> np.ndarray:
     return np.rint(scaled * 255).astype(np.uint8)
 
 
-def _testdata_dicom(filename: str) -> np.ndarray:
+def testdata_dicom(filename: str, frame: int = 0) -> np.ndarray:
+    """A DICOM file of pydicom's test data (pydicom-data included) as an 8-bit display image."""
     from pydicom.data import get_testdata_file
 
     path = get_testdata_file(filename)
     if path is None:
         raise InvalidInputError("file", f"{filename!r} is not in pydicom's test data",
                                 "pydicom and pydicom-data installed (pip install pydicom-data)")
-    return dicom_display(path)
+    return dicom_display(path, frame)
 
 
 def _skimage(name: str) -> Callable[[], np.ndarray]:
@@ -107,7 +111,7 @@ def _skimage(name: str) -> Callable[[], np.ndarray]:
 
 
 def _dicom(filename: str) -> Callable[[], np.ndarray]:
-    return lambda: _testdata_dicom(filename)
+    return lambda: testdata_dicom(filename)
 
 
 def _dicom_provenance(package: str, filename: str) -> tuple[str, str]:

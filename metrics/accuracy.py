@@ -94,7 +94,7 @@ def _as_correct(correct: Any) -> np.ndarray:
     v.check_nonempty("correct", array.shape[0])
     bad = ~np.isfinite(array) | (array < 0) | (array > 1)
     if bad.any():
-        v._fail("correct", f"holds {array[bad][0]!r}", "values in [0, 1]", bad)
+        v._fail("correct", f"holds {v.plain(array[bad][0])!r}", "values in [0, 1]", bad)
     return array
 
 
@@ -136,7 +136,7 @@ def match_clean_items(severities: Any, clean_ids: Any, n: int) -> tuple[np.ndarr
         first = int(np.flatnonzero(bad)[0])
         v._fail(
             "clean_ids",
-            f"{ids[first]!r} has {int(seen[cluster[first]])} clean (L0) items",
+            f"is {v.plain(ids[first])!r}, shared by {int(seen[cluster[first]])} clean (L0) items",
             "at most one L0 item per clean_id",
             bad,
         )

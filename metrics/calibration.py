@@ -147,7 +147,11 @@ def confidence(p: np.ndarray, num_options: np.ndarray) -> np.ndarray:
     result is clipped to [0, 1] only to absorb floating-point rounding (e.g. -1e-16 for a
     uniform row).
     """
-    entropy = -xlogy(p, p).sum(axis=1)
+    # Summing in sorted order makes C a function of the multiset of probabilities, bit for
+    # bit: renaming the options cannot split a tie in C by rounding (which AURC would see).
+    entropy = -xlogy(p, p)
+    entropy.sort(axis=1)
+    entropy = entropy.sum(axis=1)
     c = 1.0 - entropy / np.log(num_options.astype(np.float64))
     return np.clip(c, 0.0, 1.0)
 

@@ -44,6 +44,11 @@ class MetricInputError(InvalidInputError):
     """An input of a metric is not acceptable (wrong length, option, probability...)."""
 
 
+def plain(value: Any) -> Any:
+    """A NumPy scalar as the Python value it holds (for messages: 2.0, not np.float64(2.0))."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _fail(field: str, problem: str, expected: str, bad: np.ndarray | None = None) -> None:
     """Raise for the first flagged item of ``bad`` (a boolean mask), or with no item."""
     item = None
@@ -211,6 +216,8 @@ def to_array(values: Any, field: str, ndim: int | None) -> np.ndarray:
             array = np.stack([np.asarray(row) for row in array])
         except ValueError:
             _fail(field, "has items with different numbers of entries", "the same number T for every item")
+    if array.size == 0 and array.ndim == 1:
+        return array.reshape((0, 0) if ndim == 2 else (0,))
     if ndim is None:
         ndim = array.ndim if array.ndim in (1, 2) else 1
     if array.ndim != ndim:
@@ -405,5 +412,5 @@ def severities_to_levels(labels: Any, field: str = "severities") -> np.ndarray:
     )
     bad = levels < 0
     if bad.any():
-        _fail(field, f"is {array[bad][0]!r}", "a severity 0, 1, 2 or 'L0', 'L1', 'L2'", bad)
+        _fail(field, f"is {plain(array[bad][0])!r}", "a severity 0, 1, 2 or 'L0', 'L1', 'L2'", bad)
     return levels

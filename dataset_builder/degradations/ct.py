@@ -9,7 +9,7 @@ corrupts part of the sinogram as the scanner would, and reconstructs:
 - ``limited_angle``: projections over an arc of ``arc`` degrees from ``start`` only
   (the missing wedge), at the full-scan angular step;
 - ``low_dose``: every projection, with Poisson (quantum) noise on the photon counts of an
-  exposure of ``i0`` photons per detector bin.
+  exposure of ``i0`` photons per detector bin (of a 512x512 slice; see ``photons_per_bin``).
 
 Geometry (the convention of ``skimage.transform.radon``). An HxW image is centred on
 pixel ``(H // 2, W // 2)`` and implicitly zero-padded to the circumscribed square of side
@@ -20,7 +20,9 @@ non-square images) is cropped. The detector has ``D`` bins of one pixel; bin ``m
     p(theta, s) = integral f(x, y) delta(x cos(theta) - y sin(theta) - s) dx dy,
 
 with x the column and y the row offset from the centre (rows grow downwards), in units
-of image value x pixel. The reconstruction is cropped back to HxW and clipped to [0, 1].
+of image value x pixel. The padding is implicit (the NUFFTs below see only the image's own
+pixels and the reconstruction is evaluated on the HxW grid alone); the result is clipped
+to [0, 1], the input's range.
 
 Algorithm (Fourier slice theorem, with FINUFFT). The 1D Fourier transform of a
 projection is a radial slice of the image's 2D Fourier transform F:
@@ -30,15 +32,15 @@ radial samples up to the Nyquist frequency 1/2) with one type-2 non-uniform FFT 
 takes a real inverse FFT of length M along w. FBP takes the FFT of each zero-padded
 projection (length M, twice the detector, so the circular convolution does not wrap),
 multiplies by the ramp filter ``|w|`` (the Kak-Slaney band-limited ramp, whose value at
-w = 0 keeps the mean intensity), the reconstruction window W(w) (``RECONSTRUCTION_WINDOW``
-times sinc(w)^2, the response of a linear-interpolation back-projector) and the angular step
+w = 0 keeps the mean intensity), the reconstruction window W(w) (``RECONSTRUCTION_WINDOW``,
+times sinc(w)^2 when ``LINEAR_INTERPOLATION``) and the angular step
 ``d_theta`` (radians), and sums all slices back onto the pixel grid with one type-1
 (adjoint) non-uniform FFT:
 
     f(x, y) = sum_theta d_theta sum_q |w_q| W(w_q) P(theta, w_q) exp(2 pi i w_q (x cos - y sin)) / M.
 
 Only w >= 0 is computed (the image is real, so P(theta, -w) is the conjugate). Cost is
-O(HW log HW + views x D x K) instead of the O(views x D^2) of a rotate-and-sum
+O(HW log HW + views x M x K), K the NUFFT kernel size, instead of the O(views x D^2) of a rotate-and-sum
 projector; ``benchmarks/ct_baseline.py`` compares it with ``skimage.transform``.
 """
 
@@ -71,6 +73,9 @@ condition for D detector bins (1139 views for a 512x512 slice, as on clinical sc
 THICKEST_TRANSMISSION = 0.03
 """Transmission exp(-mu p_max) of the most attenuating ray of a low-dose scan (3 %)."""
 
+REFERENCE_BINS = 725
+"""D of a 512x512 slice: ``i0`` is given per detector bin of that matrix size."""
+
 MIN_THICKNESS = 0.05
 """Floor on p_max, as a fraction of D, so a nearly empty image is not scaled to 3 %."""
 
@@ -78,6 +83,13 @@ RECONSTRUCTION_WINDOW = "ramp"
 """The apodisation W(w) of the ramp filter, as ``skimage.transform.iradon``'s
 ``filter_name``: "ramp" (none, the default of scikit-image and the sharpest),
 "shepp-logan" (sinc(w)), "cosine" (cos(pi w)) or "hann" ((1 + cos(2 pi w)) / 2)."""
+
+LINEAR_INTERPOLATION = True
+"""Also multiply the filter by sinc(w)^2, the response of the linear interpolation of a
+voxel-driven back-projector (scikit-image's, most scanners'): the image then has the
+resolution of a standard FBP, without its interpolation aliasing. False gives the ideal
+band-limited inverse (closest to the input for a noise-free full scan; sharper streaks
+and noise otherwise)."""
 
 
 # ------------------------------------------------------------------------------ geometry
@@ -95,7 +107,7 @@ def full_views(shape: tuple[int, ...]) -> int:
 
 
 @lru_cache(maxsize=8)
-def _radial(bins: int, window: str) -> tuple[int, np.ndarray, np.ndarray]:
+def _radial(bins: int, window: str, interpolation: bool) -> tuple[int, np.ndarray, np.ndarray]:
     """FFT length M, the frequencies w_q = q / M (q = 0..M//2) and the filter |w| W(w) / M.
 
     The filter also carries the weight of each half-plane sample in the full sum over
@@ -103,7 +115,7 @@ def _radial(bins: int, window: str) -> tuple[int, np.ndarray, np.ndarray]:
     """
     length = fft.next_fast_len(2 * bins)
     freqs = np.arange(length // 2 + 1) / length
-    # Kak & Slaney (1988), eq. 61: the ramp band-limited to 1/2 cycle per pixel, sampled
+    # Kak & Slaney (1988), ch. 3: the ramp band-limited to 1/2 cycle per pixel, sampled
     # in space (h0 = 1/4, h_n = -1/(pi n)^2 for odd n) so its DFT is ~|w| but not 0 at w = 0.
     offsets = np.minimum(np.arange(length), length - np.arange(length))
     kernel = np.zeros(length)
@@ -117,14 +129,14 @@ def _radial(bins: int, window: str) -> tuple[int, np.ndarray, np.ndarray]:
         "cosine": np.cos(np.pi * freqs),
         "hann": 0.5 * (1.0 + np.cos(2.0 * np.pi * freqs)),
     }
-    # The response sinc(w)^2 of the linear interpolation of a voxel-driven back-projector
-    # (scikit-image's, most scanners'), applied exactly: same resolution, no aliasing.
-    interpolation = np.sinc(freqs) ** 2
+    if window not in windows:
+        raise InvalidInputError("window", f"is {window!r}", f"one of {sorted(windows)}")
+    response = np.sinc(freqs) ** 2 if interpolation else 1.0
     weight = np.full(freqs.shape, 2.0)
     weight[0] = 1.0
     if length % 2 == 0:
         weight[-1] = 1.0
-    return length, freqs, ramp * windows[window] * interpolation * weight / length
+    return length, freqs, ramp * windows[window] * response * weight / length
 
 
 def _polar_points(angles: np.ndarray, freqs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -162,7 +174,7 @@ def radon(image: np.ndarray, angles: np.ndarray) -> np.ndarray:
     angles = _check_angles(angles)
     height, width = image.shape
     bins = detector_bins(image.shape)
-    length, freqs, _ = _radial(bins, RECONSTRUCTION_WINDOW)
+    length, freqs, _ = _radial(bins, RECONSTRUCTION_WINDOW, LINEAR_INTERPOLATION)
     plan = finufft.Plan(2, (height, width), eps=NUFFT_EPS, isign=-1, dtype="complex64",
                         nthreads=NUFFT_THREADS)
     plan.setpts(*_polar_points(angles, freqs))
@@ -172,21 +184,23 @@ def radon(image: np.ndarray, angles: np.ndarray) -> np.ndarray:
 
 
 def fbp(sinogram: np.ndarray, angles: np.ndarray, shape: tuple[int, int], *,
-        angle_step: float | None = None, window: str | None = None) -> np.ndarray:
+        angle_step: float | None = None, window: str | None = None,
+        interpolation: bool | None = None) -> np.ndarray:
     """Filtered back-projection of a ``radon`` sinogram onto an HxW grid (float32, unclipped).
 
     ``angle_step`` is the angular weight d_theta of each view in degrees (default
     180 / views, right for views spread evenly over 180 degrees; a limited-angle scan
-    passes its own step so the missing wedge stays missing). ``window`` overrides
-    ``RECONSTRUCTION_WINDOW``.
+    passes its own step so the missing wedge stays missing). ``window`` and
+    ``interpolation`` override ``RECONSTRUCTION_WINDOW`` and ``LINEAR_INTERPOLATION``.
     """
     angles = _check_angles(angles)
     window = RECONSTRUCTION_WINDOW if window is None else window
+    interpolation = LINEAR_INTERPOLATION if interpolation is None else bool(interpolation)
     bins = detector_bins(shape)
     if sinogram.shape != (angles.size, bins):
         raise InvalidInputError("sinogram", f"has shape {sinogram.shape}",
                                 f"({angles.size}, {bins}) for {angles.size} angles and shape {shape}")
-    length, freqs, ramp = _radial(bins, window)
+    length, freqs, ramp = _radial(bins, window, interpolation)
     step = np.deg2rad(180.0 / angles.size if angle_step is None else angle_step)
     padded = np.zeros((angles.size, length), dtype=np.float64)
     padded[:, np.arange(bins) - bins // 2] = sinogram
@@ -272,6 +286,16 @@ def attenuation_scale(sinogram: np.ndarray) -> float:
     return float(np.log(1.0 / THICKEST_TRANSMISSION) / max(float(sinogram.max()), floor))
 
 
+def photons_per_bin(shape: tuple[int, ...], i0: float) -> float:
+    """Photons per detector bin for an image of ``shape`` at the dose level ``i0``.
+
+    ``i0 x D / REFERENCE_BINS``: ``i0`` itself at 512x512. FBP noise has a standard deviation
+    ~ sqrt(D / photons per bin) in pixel units (more views, fewer photons each), so this
+    keeps the per-pixel noise, and thus what a level means, the same at every matrix size.
+    """
+    return float(i0) * detector_bins(shape) / REFERENCE_BINS
+
+
 def poisson_sinogram(sinogram: np.ndarray, i0: float, rng: np.random.Generator) -> np.ndarray:
     """The sinogram re-measured with ``i0`` incident photons per bin (Beer-Lambert, Poisson).
 
@@ -288,9 +312,11 @@ def low_dose(image: np.ndarray, *, i0: float, noise_seed: int) -> np.ndarray:
     """Low-dose CT: a full scan with ``i0`` photons per detector bin, quantum noise, FBP.
 
     ``full_views(shape)`` views over 180 degrees; the counts of each ray are
-    Poisson(i0 exp(-mu p)) with ``mu`` from ``attenuation_scale`` (thickest ray at 3 %
-    transmission), log-converted back to line integrals and reconstructed. Noise in the
-    image grows as 1 / sqrt(i0) and is streaky behind dense structures.
+    Poisson(I0 exp(-mu p)), I0 = ``photons_per_bin(shape, i0)`` (= ``i0`` at 512x512),
+    with ``mu`` from ``attenuation_scale`` (thickest ray at 3 % transmission),
+    log-converted back to line integrals and reconstructed. Noise in the image grows as
+    1 / sqrt(i0) and is streaky behind dense structures. A clinical full dose is of
+    order 1e5..1e6 photons per bin.
     """
     if not float(i0) >= 1.0:
         raise InvalidInputError("i0", f"is {i0}", "at least 1 photon per detector bin")
@@ -299,7 +325,7 @@ def low_dose(image: np.ndarray, *, i0: float, noise_seed: int) -> np.ndarray:
     def apply(plane: np.ndarray) -> np.ndarray:
         views = full_views(plane.shape)
         angles = np.arange(views) * (180.0 / views)
-        noisy = poisson_sinogram(radon(plane, angles), float(i0), rng)
+        noisy = poisson_sinogram(radon(plane, angles), photons_per_bin(plane.shape, i0), rng)
         return fbp(noisy, angles, plane.shape)
 
     return np.clip(per_channel(apply, image), 0.0, 1.0)

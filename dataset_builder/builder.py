@@ -1,0 +1,217 @@
+"""The MedQ-Deg ``datasets`` builder: clean items in, L0/L1/L2 splits out.
+
+``MedQDeg`` is a ``datasets.GeneratorBasedBuilder`` that the package instantiates itself
+(datasets 4+ no longer runs loading scripts). Configurations: ``default`` (the paper's
+protocol, see ``protocol``), ``clean`` (L0 only) and one per degradation type (that type
+on every item it suits). Splits are the severities ``L0``, ``L1`` and ``L2``; every
+degraded example links to its clean twin through ``clean_id`` and carries the exact
+degradation record (JSON) that ``degradations.replay`` turns back into the same bytes.
+
+Generation is sharded: the items of the source are cut into ``SHARDS`` contiguous
+blocks, so ``num_proc`` processes produce exactly the examples, in exactly the order,
+that one process does.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import datasets
+
+from .degradations import ENGINE_VERSION, degrade, get_degradation, list_degradations
+from .errors import InvalidInputError, MedQDegError
+from .items import LETTERS, CleanItem
+from .modalities import MODALITIES
+from .protocol import plan_item
+from .sources import ON_ERROR, SkipReport, iter_source, source_names
+
+BUILDER_VERSION = "0.1.0"
+CODE_VERSION = f"builder-{BUILDER_VERSION}-engine-{ENGINE_VERSION}"
+"""Part of the cache key: generated data is rebuilt whenever it changes."""
+SPLITS = ("L0", "L1", "L2")
+SHARDS = 16
+NO_DEGRADATION = "none"
+
+_TYPES = [spec.name for spec in list_degradations()]
+_CATEGORIES = sorted({spec.category for spec in list_degradations()})
+
+FEATURES = datasets.Features({
+    "id": datasets.Value("string"),
+    "clean_id": datasets.Value("string"),
+    "image": datasets.Image(),
+    "question": datasets.Value("string"),
+    "options": datasets.List(datasets.Value("string")),
+    "answer": datasets.ClassLabel(names=list(LETTERS)),
+    "modality": datasets.ClassLabel(names=list(MODALITIES)),
+    "degradation": datasets.ClassLabel(names=[NO_DEGRADATION, *_TYPES]),
+    "category": datasets.ClassLabel(names=[NO_DEGRADATION, *_CATEGORIES]),
+    "severity": datasets.ClassLabel(names=list(SPLITS)),
+    "capability": datasets.Value("string"),
+    "skill": datasets.Value("string"),
+    "source": datasets.Value("string"),
+    "image_origin": datasets.Value("string"),
+    "image_license": datasets.Value("string"),
+    "degradation_record": datasets.Value("string"),
+})
+
+
+@dataclass
+class MedQDegConfig(datasets.BuilderConfig):
+    """Options of one MedQ-Deg configuration (any of them can be overridden as keyword).
+
+    ``degradation``: None for the paper's protocol, a type name for a per-type
+    configuration, ``"none"`` for clean only. ``modalities`` and ``types`` filter the
+    items and the types; ``min_types``/``max_types`` bound the number of types per item;
+    ``limit`` keeps the first N clean items that get at least one type (every item in
+``clean``), so L0 holds exactly the twins of L1 and L2; ``on_error`` is ``"raise"`` or ``"skip"``.
+    """
+
+    degradation: str | None = None
+    source: str = "embedded"
+    modalities: tuple[str, ...] | None = None
+    types: tuple[str, ...] | None = None
+    seed: int = 0
+    min_types: int = 1
+    max_types: int = 3
+    limit: int | None = None
+    on_error: str = "raise"
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.source not in source_names():
+            raise InvalidInputError("source", f"is {self.source!r}", f"one of {', '.join(source_names())}")
+        if self.on_error not in ON_ERROR:
+            raise InvalidInputError("on_error", f"is {self.on_error!r}", "'raise' or 'skip'")
+        if self.degradation not in (None, NO_DEGRADATION):
+            get_degradation(self.degradation)
+        for name in self.types or ():
+            get_degradation(name)
+        if self.limit is not None and self.limit < 1:
+            raise InvalidInputError("limit", f"is {self.limit}", "a positive number of items or None")
+
+
+def _configs() -> list[MedQDegConfig]:
+    version = datasets.Version(BUILDER_VERSION)
+    configs = [
+        MedQDegConfig(name="default", version=version,
+                      description="The paper's protocol: 1-3 suitable types per item, each at L1 and L2."),
+        MedQDegConfig(name="clean", version=version, degradation=NO_DEGRADATION,
+                      description="The clean items only (split L0)."),
+    ]
+    configs += [MedQDegConfig(name=name, version=version, degradation=name,
+                              description=f"`{name}` at L1 and L2 on every item it suits.") for name in _TYPES]
+    return configs
+
+
+class MedQDeg(datasets.GeneratorBasedBuilder):
+    """MedQ-Deg: medical VQA items and their degraded twins at L1 and L2."""
+
+    BUILDER_CONFIG_CLASS = MedQDegConfig
+    BUILDER_CONFIGS = _configs()
+    DEFAULT_CONFIG_NAME = "default"
+    config: MedQDegConfig
+
+    def _info(self) -> datasets.DatasetInfo:
+        return datasets.DatasetInfo(
+            description=__doc__, features=FEATURES, homepage="https://arxiv.org/abs/2603.07769",
+            license="per image: see image_license", citation=CITATION,
+        )
+
+    def _split_generators(self, dl_manager) -> list[datasets.SplitGenerator]:
+        splits = ("L0",) if self.config.degradation == NO_DEGRADATION else SPLITS
+        return [datasets.SplitGenerator(name=split, gen_kwargs={"split": split, "shards": list(range(SHARDS))})
+                for split in splits]
+
+    def _generate_examples(self, split: str, shards: list[int]) -> Iterator[tuple[str, dict]]:
+        level = SPLITS.index(split)
+        report = SkipReport()
+        for shard in shards:
+            for item in self._shard(shard, report):
+                yield from self._examples(item, level, report)
+        if len(report):
+            datasets.logging.get_logger(__name__).warning(report.summary())
+
+    def _shard(self, shard: int, report: SkipReport) -> list[CleanItem]:
+        """One contiguous block of the source's (filtered, limited) items."""
+        items = self._items(report)
+        size = -(-len(items) // SHARDS)
+        return items[shard * size:(shard + 1) * size]
+
+    def _items(self, report: SkipReport) -> list[CleanItem]:
+        """The selected clean items, read once per process (images stay lazy)."""
+        if getattr(self, "_selected", None) is None:
+            items = iter_source(self.config.source, self.config.data_dir, on_error=self.config.on_error,
+                                report=report)
+            wanted = set(self.config.modalities) if self.config.modalities else None
+            kept = (item for item in items if (wanted is None or item.modality in wanted) and self._planned(item))
+            self._selected = list(itertools.islice(kept, self.config.limit))
+        return self._selected
+
+    def _plan(self, item: CleanItem) -> tuple[str, ...]:
+        only = None if self.config.degradation is None else self.config.degradation
+        return plan_item(item.id, item.modality, seed=self.config.seed, min_types=self.config.min_types,
+                         max_types=self.config.max_types, allowed=self.config.types, only=only).types
+
+    def _planned(self, item: CleanItem) -> bool:
+        """Whether the item belongs to this configuration: it gets at least one type (or is clean)."""
+        return self.config.degradation == NO_DEGRADATION or item.degradation is not None or bool(self._plan(item))
+
+    def _examples(self, item: CleanItem, level: int, report: SkipReport) -> Iterator[tuple[str, dict]]:
+        if item.degradation is not None:  # a source whose images are degraded already (released files)
+            if item.degradation not in _TYPES:
+                error = InvalidInputError("degradation_type", f"is {item.degradation!r}",
+                                          f"one of {', '.join(_TYPES)}", item=item.location or item.id)
+                if self.config.on_error == "raise":
+                    raise error
+                report.skipped.append((item.location or item.id, str(error)))
+                return
+            if item.severity == level:
+                clean_id = item.extra.get("clean_id", item.id)
+                yield item.id, self._example(item, item.load_image(), item.id, clean_id, item.degradation, level, None)
+            return
+        try:
+            image = item.load_image()
+        except MedQDegError as error:
+            if self.config.on_error == "raise":
+                raise
+            report.skipped.append((item.location or item.id, str(error)))
+            return
+        if level == 0:
+            yield item.id, self._example(item, image, item.id, item.id, NO_DEGRADATION, 0, None)
+            return
+        for name in self._plan(item):
+            degraded, record = degrade(image, name, level, seed=self.config.seed, item_id=item.id)
+            example_id = f"{item.id}|{name}|L{level}"
+            yield example_id, self._example(item, degraded, example_id, item.id, name, level, record.to_json())
+
+    @staticmethod
+    def _example(item: CleanItem, image, example_id: str, clean_id: str, degradation: str, level: int,
+                 record: str | None) -> dict:
+        known = degradation in _TYPES
+        return {
+            "id": example_id,
+            "clean_id": clean_id,
+            "image": image,
+            "question": item.question,
+            "options": list(item.options),
+            "answer": item.answer,
+            "modality": item.modality,
+            "degradation": degradation if known else NO_DEGRADATION,
+            "category": get_degradation(degradation).category if known else NO_DEGRADATION,
+            "severity": SPLITS[level],
+            "capability": item.capability,
+            "skill": item.skill,
+            "source": item.source,
+            "image_origin": item.origin,
+            "image_license": item.license,
+            "degradation_record": record,
+        }
+
+
+CITATION = """@article{medqdeg2026,
+  title   = {MedQ-Deg: A Multidimensional Benchmark for Evaluating MLLMs Across Medical Image Quality Degradations},
+  journal = {arXiv preprint arXiv:2603.07769},
+  year    = {2026}
+}"""

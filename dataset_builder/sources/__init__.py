@@ -1,0 +1,81 @@
+"""Clean sources: each turns a data location into validated ``CleanItem``s.
+
+A source is a function ``data_dir -> Iterator[CleanItem | MedQDegError]`` registered
+under a name: a row it cannot read comes out as an error value naming the file, the row
+and the field, so one bad row does not end the iteration. ``iter_source`` validates
+every item, refuses duplicate ids, and raises the first error, or with
+``on_error="skip"`` skips bad items and lists them in a ``SkipReport``; nothing is
+dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InvalidInputError, MedQDegError
+from ..items import CleanItem, validate_item
+from .embedded import embedded_items
+
+SourceFn = Callable[[Path | None], Iterator[CleanItem | MedQDegError]]
+ON_ERROR = ("raise", "skip")
+
+_SOURCES: dict[str, SourceFn] = {
+    "embedded": lambda data_dir: embedded_items(),
+}
+
+
+def register_source(name: str) -> Callable[[SourceFn], SourceFn]:
+    """Register a source function under ``name``."""
+    def decorator(fn: SourceFn) -> SourceFn:
+        _SOURCES[name] = fn
+        return fn
+    return decorator
+
+
+def source_names() -> list[str]:
+    return sorted(_SOURCES)
+
+
+@dataclass
+class SkipReport:
+    """Items skipped under ``on_error="skip"``: how many and which, with the reason."""
+
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (location or id, message)
+
+    def __len__(self) -> int:
+        return len(self.skipped)
+
+    def summary(self) -> str:
+        lines = [f"skipped {len(self.skipped)} item(s):"]
+        lines += [f"  {where}: {message}" for where, message in self.skipped]
+        return "\n".join(lines)
+
+
+def iter_source(name: str, data_dir: str | Path | None = None, *, on_error: str = "raise",
+                report: SkipReport | None = None) -> Iterator[CleanItem]:
+    """Validated clean items of source ``name``; duplicates and bad items raise or are reported."""
+    if name not in _SOURCES:
+        raise InvalidInputError("source", f"is {name!r}", f"one of {', '.join(source_names())}")
+    if on_error not in ON_ERROR:
+        raise InvalidInputError("on_error", f"is {on_error!r}", "'raise' or 'skip'")
+    seen: dict[str, str] = {}
+    path = Path(data_dir) if data_dir is not None else None
+    for item in _SOURCES[name](path):
+        try:
+            if isinstance(item, MedQDegError):
+                raise item
+            validate_item(item)
+            if item.id in seen:
+                raise InvalidInputError("id", f"{item.id!r} is duplicated (first at {seen[item.id] or 'an earlier row'})",
+                                        "unique item ids", item=item.location or item.id)
+        except MedQDegError as error:
+            if on_error == "raise":
+                raise
+            if report is not None:
+                where = getattr(error, "item", None) if isinstance(item, MedQDegError) else item.location or item.id
+                report.skipped.append((where or "?", str(error)))
+            continue
+        seen[item.id] = item.location
+        yield item
