@@ -80,6 +80,10 @@ class MedQDegConfig(datasets.BuilderConfig):
 
     def __post_init__(self):
         super().__post_init__()
+        self.validate()
+
+    def validate(self) -> None:
+        """Refuse unknown sources, types and policies before anything is generated."""
         if self.source not in source_names():
             raise InvalidInputError("source", f"is {self.source!r}", f"one of {', '.join(source_names())}")
         if self.on_error not in ON_ERROR:
@@ -112,6 +116,10 @@ class MedQDeg(datasets.GeneratorBasedBuilder):
     BUILDER_CONFIGS = _configs()
     DEFAULT_CONFIG_NAME = "default"
     config: MedQDegConfig
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.config.validate()  # datasets sets keyword overrides after the config's __post_init__
 
     def _info(self) -> datasets.DatasetInfo:
         return datasets.DatasetInfo(

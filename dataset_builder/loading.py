@@ -17,6 +17,7 @@ from typing import Any
 import datasets
 
 from .builder import CODE_VERSION, MedQDeg
+from .errors import MedQDegError
 
 NAME = "medqdeg"
 
@@ -44,5 +45,11 @@ def load_dataset(path: str = NAME, name: str | None = None, split: str | None = 
     builder = medqdeg_builder(name or "default", cache_dir=cache_dir, **options)
     if streaming:
         return builder.as_streaming_dataset(split=split)
-    builder.download_and_prepare(num_proc=num_proc)
+    try:
+        builder.download_and_prepare(num_proc=num_proc)
+    except datasets.exceptions.DatasetGenerationError as error:
+        cause = error.__cause__
+        if isinstance(cause, MedQDegError):  # a bad item: its own message names the file, row and field
+            raise cause from error
+        raise
     return builder.as_dataset(split=split)

@@ -56,6 +56,11 @@ _ALIASES: dict[str, str] = {
     "scintigraphy": "Nuclear medicine", "bone scan": "Nuclear medicine",
     "pet": "PET", "pt": "PET", "oct": "OCT", "optical coherence tomography": "OCT",
     "microscopy": "Microscopy",
+    # OmniMedVQA's `modality_type` spellings (typos and unclosed bracket included)
+    "ct(computed tomography)": "CT", "ct (computed tomography)": "CT",
+    "mr (mag-netic resonance imaging)": "MRI", "mr (magnetic resonance imaging)": "MRI",
+    "oct (optical coherence tomography": "OCT", "oct (optical coherence tomography)": "OCT",
+    "microscopy images": "Microscopy",
 }
 
 
