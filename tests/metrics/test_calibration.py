@@ -319,7 +319,7 @@ def test_inter_model_dunning_kruger():
     assert cal.inter_model_dunning_kruger(strong, weak) is False
 
 
-def test_a_million_items_run_vectorised():
+def test_benchmark_sized_input_runs():
     # Not a timing: a guard that the pure path handles benchmark-sized input at all.
     rng = np.random.default_rng(0)
     samples = rng.integers(-1, 5, size=(200_000, 10), dtype=np.int8)
