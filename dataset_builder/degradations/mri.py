@@ -8,8 +8,6 @@ a smooth multiplicative field of the receive coils and acts in the image domain.
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 from scipy import fft
 
@@ -103,62 +101,59 @@ def ghosting_artifact(image: np.ndarray, *, ghosts: int, intensity: float, axis:
 MOVEMENT_LEVELS = {
     1: {"movements": IntRange(1, 2), "rotation": 2.0, "translation": 0.01, "corrupted": 0.35,
         "axis": Choice((0, 1)), "motion_seed": Seed()},
-    2: {"movements": IntRange(3, 4), "rotation": 5.0, "translation": 0.03, "corrupted": 0.6,
+    2: {"movements": IntRange(2, 3), "rotation": 5.0, "translation": 0.03, "corrupted": 0.6,
         "axis": Choice((0, 1)), "motion_seed": Seed()},
 }
 
 
 def motion_segments(lines: int, movements: int, rotation: float, translation: float, corrupted: float,
-                    size: float, motion_seed: int) -> list[tuple[int, int, float, tuple[float, float]]]:
-    """The k-space segments of a moving patient: (first line, end line, angle deg, (dy, dx) px).
+                    size: float, motion_seed: int) -> list[tuple[np.ndarray, float, tuple[float, float]]]:
+    """The k-space lines of each pose of a moving patient: (line indices, angle deg, (dy, dx) px).
 
     Phase-encode lines are acquired in order. The central ``1 - corrupted`` share of them
     (which carries the contrast, and to which the image is registered) is acquired in the
-    reference pose; the outer lines are cut at ``movements`` random lines into segments,
-    each in its own rigid pose: a rotation of U(0.5, 1) x ``rotation`` degrees of random
-    sign and a translation of U(0.5, 1) x ``translation`` x ``size`` pixels in a random
-    direction.
+    reference pose (angle 0, no shift; the first entry). The outer lines, in acquisition
+    order, are cut at random into ``movements`` runs, each in its own rigid pose: a
+    rotation of U(0.5, 1) x ``rotation`` degrees of random sign and a translation of
+    U(0.5, 1) x ``translation`` x ``size`` pixels in a random direction. Line indices
+    count from the top of the centred k-space.
     """
     rng = np.random.default_rng(motion_seed)
-    kept = max(1, round(lines * (1.0 - corrupted)))
+    kept = min(lines - movements, max(1, round(lines * (1.0 - corrupted))))
     start = (lines - kept) // 2
-    end = start + kept
-    outer = np.setdiff1d(np.arange(1, lines), [start, end])
-    outer = outer[(outer < start) | (outer > end)]
-    cuts = rng.choice(outer, size=min(movements, outer.size), replace=False) if outer.size else []
-    bounds = sorted({0, start, end, lines, *(int(c) for c in cuts)})
-    segments = []
-    for first, stop in itertools.pairwise(bounds):
-        if first == start and stop == end:
-            segments.append((first, stop, 0.0, (0.0, 0.0)))
-            continue
+    outer = np.r_[np.arange(start), np.arange(start + kept, lines)]
+    cuts = np.sort(rng.choice(np.arange(1, outer.size), size=movements - 1, replace=False))
+    poses = [(np.arange(start, start + kept), 0.0, (0.0, 0.0))]
+    for run in np.split(outer, cuts):
         angle = float(rng.choice([-1.0, 1.0]) * rng.uniform(0.5, 1.0) * rotation)
         direction = rng.uniform(0.0, 2 * np.pi)
         distance = rng.uniform(0.5, 1.0) * translation * size
-        segments.append((first, stop, angle, (float(distance * np.sin(direction)),
-                                              float(distance * np.cos(direction)))))
-    return segments
+        poses.append((run, angle, (float(distance * np.sin(direction)), float(distance * np.cos(direction)))))
+    return poses
 
 
 @register("object_movement", category="motion", levels=MOVEMENT_LEVELS)
 def object_movement(image: np.ndarray, *, movements: int, rotation: float, translation: float,
                     corrupted: float, axis: int, motion_seed: int) -> np.ndarray:
-    """Patient movement during acquisition: k-space segments filled from moved copies.
+    """Patient movement during acquisition: k-space lines filled from moved copies.
 
-    K'[lines s] = F(T_s(I))[lines s] for each segment s of ``motion_segments``, where T_s is
-    that segment's rigid pose; I' = |F^-1(K')|. Gives the ghosting and blurring of real
-    motion-corrupted scans (TorchIO's RandomMotion follows the same model).
+    K'[lines of pose s] = F(T_s(I))[lines of pose s] for each pose of ``motion_segments``,
+    T_s that pose's rigid motion; I' = |F^-1(K')|. One FFT per pose: the lines are taken
+    from the unshifted spectrum through the fftshift index map. Gives the ghosting and
+    blurring of real motion-corrupted scans (TorchIO's RandomMotion follows the same model).
     """
     lines = image.shape[axis]
-    segments = motion_segments(lines, movements, rotation, translation, corrupted,
-                               reference_length(image), motion_seed)
-    combined = np.zeros(image.shape, dtype=np.complex64)
-    for first, end, angle, shift in segments:
+    poses = motion_segments(lines, movements, rotation, translation, corrupted, reference_length(image), motion_seed)
+    unshifted_index = fft.fftshift(np.arange(lines))  # centred line i is FFT line unshifted_index[i]
+    combined = np.empty(image.shape, dtype=np.complex64)
+    for centred_lines, angle, shift in poses:
         moved = rigid_move(image, angle, shift) if (angle or any(shift)) else image
-        selected = [slice(None)] * image.ndim
-        selected[axis] = slice(first, end)
-        combined[tuple(selected)] = kspace(moved)[tuple(selected)]
-    return np.clip(magnitude_image(combined), 0.0, 1.0)
+        spectrum = fft.fft2(moved, axes=_PLANE, workers=1)
+        selected = unshifted_index[centred_lines]
+        index = [slice(None)] * image.ndim
+        index[axis] = selected
+        combined[tuple(index)] = spectrum[tuple(index)]
+    return np.clip(np.abs(fft.ifft2(combined, axes=_PLANE, workers=1)).astype(np.float32), 0.0, 1.0)
 
 
 # ------------------------------------------------------------------------- bias field

@@ -79,3 +79,6 @@ def iter_source(name: str, data_dir: str | Path | None = None, *, on_error: str 
             continue
         seen[item.id] = item.location
         yield item
+
+
+from . import medxpertqa, omnimedvqa, table, vlmevalkit_tsv  # noqa: E402,F401  (registration)

@@ -61,7 +61,7 @@ from PIL import Image
 
 from ..errors import InvalidInputError, MedQDegError
 from ..image_files import read_image
-from ..items import LETTERS, MAX_OPTIONS, CleanItem
+from ..items import LETTERS, CleanItem
 from . import register_source
 
 CSV_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
@@ -151,8 +151,8 @@ def answer_letter(answer: Any, options: list[str], location: str, field: str = "
     if len(value) == 1 and value.upper() in LETTERS:
         return value.upper()
     matches = [index for index, option in enumerate(options) if option.strip() == value]
-    if value and len(matches) == 1 and matches[0] < MAX_OPTIONS:
-        return LETTERS[matches[0]]
+    if value and len(matches) == 1:
+        return chr(ord("A") + matches[0])  # past E only with >5 options, which validate_item refuses
     found = "no option" if not matches else f"{len(matches)} options"
     raise InvalidInputError(field, f"is {value!r}, which is not a letter A-E and matches {found}",
                             "the correct option's letter, or the exact text of exactly one option",

@@ -94,7 +94,6 @@ import csv
 import functools
 import io
 import json
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -129,7 +128,7 @@ SEVERITY_WORDS = {
     2: ("2", "l2", "level2", "severe"),
 }
 DEGRADATION_WORDS = {
-    "rotation": "object_rotation", "random_motion": "object_movement", "motion": "object_movement",
+    "rotation": "object_rotation", "random_motion": "object_movement",
     "brightness": "adjust_brightness", "contrast": "reduce_contrast", "downsample": "low_resolution",
     "downsampling": "low_resolution",
 }
@@ -188,7 +187,7 @@ class _Lines:
 
 @dataclass
 class TsvFile:
-    """One TSV file: its path, header, and the byte offset of each row read so far by index."""
+    """One TSV file: its path, header, and the byte offset of each row read so far, by index."""
 
     path: Path
     header: list[str]
@@ -288,27 +287,48 @@ def decode_base64_image(value: str, location: str, field_name: str = "image") ->
                                 "a base64-encoded PNG, JPEG or other image file", item=location) from None
 
 
-def _load_tsv_image(path: Path, offset: int, column: int, offsets: dict[str, int], location: str) -> Image.Image:
+def _image_cell(path: Path, offset: int, column: int, location: str) -> str:
     value = text(_read_cell(path, offset, column))
     listed = _as_list(value)
-    if listed is not None:
-        value = _one(listed, "image", location)
-    if len(value) <= IMAGE_REFERENCE_MAX:
-        if value not in offsets:
+    return _one(listed, "image", location) if listed is not None else value
+
+
+def _find_row(path: Path, index: str) -> int | None:
+    """The byte offset of the row whose ``index`` is ``index`` (a scan: forward references only)."""
+    _, rows = read_tsv(path)
+    for _, offset, row in rows:
+        if isinstance(row, dict) and text(row.get("index")) == index:
+            return offset
+    return None
+
+
+def _load_tsv_image(path: Path, offset: int, column: int, location: str,
+                    reference_offset: int | None = None) -> Image.Image:
+    value = _image_cell(path, offset, column, location)
+    if len(value) <= IMAGE_REFERENCE_MAX:  # VLMEvalKit: the index of the row holding the image
+        target = reference_offset if reference_offset is not None else _find_row(path, value)
+        if target is None:
             raise InvalidInputError("image", f"is {value!r}, a reference to no row of the file",
                                     "a base64 image, or the index of a row holding one", item=location)
-        return _load_tsv_image(path, offsets[value], column, {}, location)
+        value = _image_cell(path, target, column, location)
+        if len(value) <= IMAGE_REFERENCE_MAX:
+            raise InvalidInputError("image", f"refers to row index {value!r}, whose image is a reference too",
+                                    "a reference to a row holding a base64 image", item=location)
     return decode_base64_image(value, location)
 
 
 def _image(tsv: TsvFile, row: dict[str, str], offset: int, location: str):
-    """A loader of the row's image; checks what is cheap to check now."""
+    """A loader of the row's image; checks what is cheap to check now.
+
+    The loader holds the row's byte offset (and that of the row a short reference points
+    to, when that row came earlier), never the base64 text or the file's index table.
+    """
     value = text(row.get("image"))
     if value:
         listed = _as_list(value)
-        if listed is not None:
-            _one(listed, "image", location)
-        return functools.partial(_load_tsv_image, tsv.path, offset, tsv.column("image"), tsv.offsets, location)
+        value = _one(listed, "image", location) if listed is not None else value
+        reference = tsv.offsets.get(value) if len(value) <= IMAGE_REFERENCE_MAX else None
+        return functools.partial(_load_tsv_image, tsv.path, offset, tsv.column("image"), location, reference)
     paths = text(row.get("image path"))
     if not paths:
         raise InvalidInputError("image", "is empty (and there is no image_path)",
@@ -330,7 +350,7 @@ def _base_item(tsv: TsvFile, number: int, offset: int, row: dict[str, str], *, s
     item_id = f"{tsv.path.stem}-{index}"
     here = where(location, item_id)
     image = _image(tsv, row, offset, here)
-    options = options_from_letters(row, here, key=lambda letter: letter.lower())
+    options = options_from_letters({key.upper(): value for key, value in row.items() if len(key) == 1}, here)
     extra = {"index": index, "file": tsv.path.name}
     skip = {"index", "image", "image path", "question", "answer", *(chr(c).lower() for c in range(65, 91))}
     for name, key in zip(tsv.header, (column_key(n) for n in tsv.header), strict=True):
@@ -482,5 +502,3 @@ def gmai_mmbench_items(data_dir: Path | None) -> Iterator[CleanItem | MedQDegErr
     yield from _tsv_source(paths, ("index", "question", "answer", "modality"), _gmai_item)
 
 
-__all__ = ["decode_base64_image", "gmai_capability", "normalize_degradation", "parse_severity", "read_tsv",
-           "os"][:-1]

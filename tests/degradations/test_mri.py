@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 
@@ -83,16 +81,17 @@ def test_bias_field_ratio_is_smooth_and_exactly_exp_of_a_cubic(mr_image):
         np.exp(sum(c * 0.0 for c in coefficients)), abs=0.05)
 
 
-def test_motion_segments_keep_the_centre_in_the_reference_pose():
-    segments = motion_segments(lines=128, movements=3, rotation=5.0, translation=0.03, corrupted=0.5,
-                               size=128.0, motion_seed=9)
-    assert segments[0][0] == 0 and segments[-1][1] == 128
-    assert all(a[1] == b[0] for a, b in itertools.pairwise(segments))
-    reference = [s for s in segments if s[2:] == (0.0, (0.0, 0.0))]
-    assert len(reference) == 1 and reference[0][0] <= 64 < reference[0][1]
-    assert reference[0][1] - reference[0][0] == 64
-    moved = [s for s in segments if s not in reference]
-    assert len(moved) >= 3 and all(2.5 <= abs(s[2]) <= 5.0 for s in moved)
+def test_motion_segments_cover_every_line_once_with_the_centre_in_the_reference_pose():
+    poses = motion_segments(lines=128, movements=3, rotation=5.0, translation=0.03, corrupted=0.5,
+                            size=128.0, motion_seed=9)
+    assert len(poses) == 4
+    covered = np.concatenate([lines for lines, _, _ in poses])
+    assert sorted(covered.tolist()) == list(range(128))
+    reference_lines, angle, shift = poses[0]
+    assert (angle, shift) == (0.0, (0.0, 0.0))
+    assert reference_lines.min() <= 64 <= reference_lines.max() and reference_lines.size == 64
+    assert all(2.5 <= abs(angle) <= 5.0 for _, angle, _ in poses[1:])
+    assert all(0.5 * 0.03 * 128 - 1e-9 <= np.hypot(*shift) <= 0.03 * 128 + 1e-9 for _, _, shift in poses[1:])
 
 
 def test_object_movement_error_grows_with_motion_and_vanishes_without_it(mr_image):
