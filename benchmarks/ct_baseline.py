@@ -1,4 +1,4 @@
-"""The scikit-image baseline for the CT degradations, and a side-by-side timing.
+"""The scikit-image baseline for the CT degradations (used by ``benchmarks/degradations.py``).
 
 Each ``skimage_*`` function runs the same simulation as its counterpart in
 ``medqdeg.dataset_builder.degradations.ct`` (same padding to the circumscribed square,
@@ -7,25 +7,16 @@ reconstruction window) with ``skimage.transform.radon`` (rotate-and-sum) and ``i
 (filtered back-projection with linear interpolation). The image is padded here exactly
 as ``ct`` pads it and passed with ``circle=True``; for a square image this is the padding
 that ``circle=False`` would apply itself.
-
-    python benchmarks/ct_baseline.py      # one core, 512x512 head CT, L2 parameters
 """
 
 from __future__ import annotations
 
-import os
+import warnings
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+import numpy as np
+from skimage.transform import iradon, radon
 
-import statistics  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-
-import numpy as np  # noqa: E402
-from skimage.transform import iradon, radon  # noqa: E402
-
-from medqdeg.dataset_builder.degradations import ct  # noqa: E402
+from medqdeg.dataset_builder.degradations import ct
 
 _FILTERS = {"ramp": "ramp", "shepp-logan": "shepp-logan", "cosine": "cosine", "hann": "hann"}
 
@@ -72,57 +63,3 @@ def skimage_low_dose(image: np.ndarray, i0: float, seed: int, views: int | None 
     """``ct.low_dose`` with scikit-image: ``views`` (default the full scan), Poisson counts."""
     views = ct.full_views(image.shape) if views is None else views
     return _scan(image, np.arange(views) * (180.0 / views), i0=i0, seed=seed)
-
-
-def head_ct() -> np.ndarray:
-    """pydicom's 512x512 head CT slice, min-max normalised to [0, 1] (float32)."""
-    import pydicom
-    from pydicom.data import get_testdata_file
-
-    values = pydicom.dcmread(get_testdata_file("693_J2KI.dcm")).pixel_array.astype(np.float64)
-    return ((values - values.min()) / (values.max() - values.min())).astype(np.float32)
-
-
-def _median_time(fn, repeats: int) -> tuple[float, np.ndarray]:
-    times, out = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
-
-
-def main(repeats: int = 5) -> None:
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)
-    except ImportError:  # the environment variables above already ask for one thread
-        pass
-    ct.NUFFT_THREADS = 1
-    image = head_ct()
-    views, arc, start, i0, seed = 30, 100.0, 30.0, 3.0e4, 7  # inside the L2 tables
-    cases = {
-        f"sparse_view views={views}": (lambda: ct.sparse_view(image, views=views),
-                                       lambda: skimage_sparse_view(image, views)),
-        f"limited_angle arc={arc:g} start={start:g}": (
-            lambda: ct.limited_angle(image, arc=arc, start=start),
-            lambda: skimage_limited_angle(image, arc, start)),
-        f"low_dose i0={i0:g} views={ct.full_views(image.shape)}": (
-            lambda: ct.low_dose(image, i0=i0, noise_seed=seed),
-            lambda: skimage_low_dose(image, i0, seed)),
-    }
-    print(f"512x512 head CT, one core, median of {repeats}; window={ct.RECONSTRUCTION_WINDOW}, "
-          f"eps={ct.NUFFT_EPS:g}")
-    print(f"{'type':<36}{'ours s':>9}{'skimage s':>11}{'speed-up':>10}{'RMSE ours':>11}{'RMSE sk':>9}")
-    for name, (ours, base) in cases.items():
-        t_ours, r_ours = _median_time(ours, repeats)
-        t_base, r_base = _median_time(base, repeats)
-        rmse_ours = float(np.sqrt(np.mean((r_ours - image) ** 2)))
-        rmse_base = float(np.sqrt(np.mean((r_base - image) ** 2)))
-        print(f"{name:<36}{t_ours:>9.3f}{t_base:>11.3f}{t_base / t_ours:>9.1f}x"
-              f"{rmse_ours:>11.4f}{rmse_base:>9.4f}")
-
-
-if __name__ == "__main__":
-    main()

@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ct_baseline  # noqa: E402
 
-from medqdeg.dataset_builder.degradations import degrade, get_degradation, list_degradations  # noqa: E402
+from medqdeg.dataset_builder.degradations import ct, degrade, get_degradation, list_degradations  # noqa: E402
 from medqdeg.dataset_builder.sample_images import load_sample  # noqa: E402
 
 GREY_SAMPLE = {"CT": "ct_head", "MRI": "mr_shoulder", "X-ray": "xray_tibia", "Histopathology": "histo_ihc"}
@@ -84,7 +84,8 @@ def ct_comparison(repeats: int) -> None:
         params = record.params
         ours = get_degradation(name).apply
         baseline = {
-            "sparse_view": lambda p=params: ct_baseline.skimage_sparse_view(clean, p["views"]),
+            "sparse_view": lambda p=params: ct_baseline.skimage_sparse_view(
+                clean, ct.sparse_views(clean.shape, p["view_fraction"])),
             "limited_angle": lambda p=params: ct_baseline.skimage_limited_angle(clean, p["arc"], p["start"]),
             "low_dose": lambda p=params: ct_baseline.skimage_low_dose(clean, p["i0"], p["noise_seed"]),
         }[name]

@@ -20,6 +20,7 @@ from skimage.transform import radon as sk_radon
 
 from medqdeg.dataset_builder.degradations import ct, degrade, get_degradation, replay
 from medqdeg.dataset_builder.errors import InvalidInputError
+from medqdeg.dataset_builder.sample_images import load_sample
 
 
 def _rmse(a: np.ndarray, b: np.ndarray) -> float:
@@ -33,7 +34,7 @@ def _dicom(name: str) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def head_ct() -> np.ndarray:
-    return _dicom("693_J2KI.dcm")  # 512x512 real head CT
+    return load_sample("ct_head").image.astype(np.float32) / 255.0  # 512x512 real head CT, brain window
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +90,7 @@ def test_non_square_image_keeps_shape_and_its_corners():
     image[:12, :12] = 1.0  # bright squares in two corners, outside the inscribed circle
     image[-12:, -12:] = 0.8
     image[80:120, 130:170] = 0.6
-    out = ct.sparse_view(image, views=ct.full_views(image.shape))  # full scan, no noise
+    out = ct.sparse_view(image, view_fraction=1.0)  # full scan, no noise
     assert out.shape == image.shape and out.dtype == np.float32
     assert abs(float(out[2:10, 2:10].mean()) - 1.0) < 0.05
     assert abs(float(out[-10:-2, -10:-2].mean()) - 0.8) < 0.05
@@ -98,16 +99,16 @@ def test_non_square_image_keeps_shape_and_its_corners():
 
 def test_colour_input_is_reconstructed_per_channel(phantom):
     rgb = np.stack([phantom, 0.5 * phantom, np.flipud(phantom)], axis=2)
-    out = ct.sparse_view(rgb, views=60)
+    out = ct.sparse_view(rgb, view_fraction=60 / ct.full_views(rgb.shape))
     assert out.shape == rgb.shape and out.dtype == np.float32
-    np.testing.assert_array_equal(out[..., 0], ct.sparse_view(phantom, views=60))
+    np.testing.assert_array_equal(out[..., 0], ct.sparse_view(phantom, view_fraction=60 / ct.full_views(phantom.shape)))
 
 
 # ---------------------------------------------------------------------------- physics
 
 
 def test_sparse_view_error_grows_as_views_drop(small_ct):
-    errors = [_rmse(ct.sparse_view(small_ct, views=v), small_ct) for v in (200, 90, 40, 16, 6)]
+    errors = [_rmse(ct.sparse_view(small_ct, view_fraction=v / ct.full_views(small_ct.shape)), small_ct) for v in (200, 90, 40, 16, 6)]
     assert all(a < b for a, b in itertools.pairwise(errors)), errors
     assert errors[-1] > 4 * errors[0]
 
@@ -163,7 +164,7 @@ def test_degrade_is_deterministic_and_l2_is_worse_than_l1(head_ct, name):
 
 
 @pytest.mark.parametrize(("function", "params"), [
-    (ct.sparse_view, {"views": 1}),
+    (ct.sparse_view, {"view_fraction": 0.0}),
     (ct.limited_angle, {"arc": 0.0, "start": 0.0}),
     (ct.limited_angle, {"arc": 200.0, "start": 0.0}),
     (ct.low_dose, {"i0": 0.0, "noise_seed": 1}),
