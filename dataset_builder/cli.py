@@ -1,4 +1,4 @@
-"""The ``medqdeg`` command line.
+"""The dataset builder's part of the ``medqdeg`` command line (see ``eval_harness.cli``).
 
     medqdeg degrade IN --type T --level L [--seed S] [--modality M] [--force] -o OUT [--record R.json]
     medqdeg degradations list [--modality M]
@@ -15,7 +15,6 @@ import json
 import sys
 from pathlib import Path
 
-from .errors import MedQDegError
 from .image_files import read_image, write_image
 from .sample_images import CATALOGUE, load_sample
 
@@ -97,10 +96,8 @@ def _push_dataset(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="medqdeg", description="MedQ-Deg toolkit")
-    commands = parser.add_subparsers(dest="command", required=True)
-
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Add the dataset builder's commands to the ``medqdeg`` command line."""
     degrade = commands.add_parser("degrade", help="degrade one image file")
     degrade.add_argument("input", help="PNG, JPEG, TIFF, DICOM or .npy file")
     degrade.add_argument("--type", required=True, help="degradation type (see `medqdeg degradations list`)")
@@ -153,17 +150,3 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--repo", required=True, help="ORG/NAME")
     push.add_argument("--private", action="store_true")
     push.set_defaults(run=_push_dataset)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return args.run(args)
-    except MedQDegError as error:
-        print(f"medqdeg: error: {error}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from medqdeg.dataset_builder import load_dataset
-from medqdeg.dataset_builder.cli import main
+from medqdeg.eval_harness.cli import main
 from medqdeg.dataset_builder.errors import InvalidInputError
 from medqdeg.dataset_builder.export import push_dataset
 from medqdeg.dataset_builder.items import CleanItem

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from pydicom.data import get_testdata_file
 
-from medqdeg.dataset_builder.cli import main
+from medqdeg.eval_harness.cli import main
 from medqdeg.dataset_builder.degradations import DegradationRecord, replay
 from medqdeg.dataset_builder.image_files import read_image
 

@@ -1,0 +1,1 @@
+"""MedQ-Deg evaluation harness: prompts, model backends, answer extraction, runner, reports."""

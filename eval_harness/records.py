@@ -1,0 +1,105 @@
+"""The run's records: one JSON line per finished item, durable as it goes, resumable.
+
+Each rank appends to its own ``records-<rank>-of-<world>.jsonl`` and flushes and fsyncs
+every line, so a crash or Ctrl-C loses at most the items in flight; a torn last line is
+cut off before the next append. Failed items go to ``failures-...jsonl`` instead and are
+asked again on resume. ``finished_keys`` reads every records file of the folder, so a
+resumed run (with any number of ranks) skips what is done and never writes an item twice;
+``merge_records`` gives the deterministic union (sorted by severity, then id).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+RECORDS_GLOB = "records-*.jsonl"
+SEVERITY_ORDER = {"L0": 0, "L1": 1, "L2": 2}
+
+
+def rank_file(folder: Path, kind: str, rank: int, world: int) -> Path:
+    return folder / f"{kind}-{rank:03d}-of-{world:03d}.jsonl"
+
+
+def _complete_lines(path: Path) -> Iterator[dict[str, Any]]:
+    """The JSON records of ``path``; a torn last line (no newline) is ignored."""
+    with path.open("rb") as handle:
+        for line in handle:
+            if line.endswith(b"\n") and line.strip():
+                yield json.loads(line)
+
+
+def _cut_torn_tail(path: Path) -> None:
+    """Drop a last line left without its newline by a crash, so appends stay valid JSONL."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    data = path.read_bytes()
+    if not data.endswith(b"\n"):
+        keep = data.rfind(b"\n") + 1
+        with path.open("r+b") as handle:
+            handle.truncate(keep)
+
+
+class RecordWriter:
+    """Appends records (finished items) and failures of one rank, durably."""
+
+    def __init__(self, folder: Path, rank: int = 0, world: int = 1):
+        folder.mkdir(parents=True, exist_ok=True)
+        self.records_path = rank_file(folder, "records", rank, world)
+        self.failures_path = rank_file(folder, "failures", rank, world)
+        for path in (self.records_path, self.failures_path):
+            _cut_torn_tail(path)
+        self._records = self.records_path.open("a", encoding="utf-8")
+        self._failures = self.failures_path.open("a", encoding="utf-8")
+
+    def _write(self, handle, record: dict[str, Any]) -> None:
+        handle.write(json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+    def finished(self, record: dict[str, Any]) -> None:
+        self._write(self._records, record)
+
+    def failed(self, record: dict[str, Any]) -> None:
+        self._write(self._failures, record)
+
+    def close(self) -> None:
+        self._records.close()
+        self._failures.close()
+
+    def __enter__(self) -> RecordWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def iter_records(folder: Path) -> Iterator[dict[str, Any]]:
+    for path in sorted(folder.glob(RECORDS_GLOB)):
+        yield from _complete_lines(path)
+
+
+def finished_keys(folder: Path) -> set[str]:
+    """Cache keys of every finished item in the folder (all ranks)."""
+    return {record["key"] for record in iter_records(folder)} if folder.exists() else set()
+
+
+def merge_records(folder: Path) -> list[dict[str, Any]]:
+    """Every finished record once (first write of a key wins), sorted by severity then id."""
+    unique: dict[str, dict[str, Any]] = {}
+    for record in iter_records(folder):
+        unique.setdefault(record["key"], record)
+    return sorted(unique.values(), key=lambda r: (SEVERITY_ORDER.get(r["severity"], 9), r["id"], r["key"]))
+
+
+def failure_records(folder: Path) -> list[dict[str, Any]]:
+    """The latest failure of each item that has not finished since."""
+    done = finished_keys(folder)
+    latest: dict[str, dict[str, Any]] = {}
+    for path in sorted(folder.glob("failures-*.jsonl")):
+        for record in _complete_lines(path):
+            latest[record["key"]] = record
+    return [record for key, record in sorted(latest.items()) if key not in done]

@@ -1,0 +1,247 @@
+"""Reports of a run, computed by ``medqdeg.metrics``: results.json, report.md, PNG plots.
+
+The tables follow the paper: overall accuracy at L0/L1/L2 with the paired drops; by
+degradation category and type; by modality; by capability; Calibration Shift per level
+with the Dunning-Kruger verdict; every accuracy and drop with its bootstrap 95% interval
+(clusters = clean images). Accuracy is the majority vote of the T samples (ties split),
+or the arg-max of the letter probabilities when the run sampled nothing.
+``compare_runs`` builds the leaderboard of several runs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medqdeg.metrics.accuracy import accuracy_report
+from medqdeg.metrics.calibration import calibration_report
+
+from .records import failure_records, merge_records
+
+LEVELS = ("L0", "L1", "L2")
+COLUMNS = ("category", "degradation", "modality", "capability", "source")
+
+
+def _fmt(value: float | None, scale: float = 100.0) -> str:
+    return "-" if value is None else f"{scale * value:.1f}"
+
+
+def _ci(interval: list[float] | None) -> str:
+    return "" if not interval else f" [{100 * interval[0]:.1f}, {100 * interval[1]:.1f}]"
+
+
+def summarize_records(records: list[dict[str, Any]], *, n_bootstrap: int = 1000) -> dict[str, Any]:
+    """The results dict of a run from its merged records."""
+    if not records:
+        return {"num_items": 0}
+    sampled = all("correct" in r for r in records)
+    correct = [r["correct"] if sampled else r["correct_letter_probs"] for r in records]
+    severities = [r["severity"] for r in records]
+    groups = {column: [r.get(column) or "unknown" for r in records] for column in COLUMNS}
+    groups["category@severity"] = [f"{r['category']}@{r['severity']}" for r in records]
+    groups["degradation@severity"] = [f"{r['degradation']}@{r['severity']}" for r in records]
+    groups["modality@severity"] = [f"{r['modality']}@{r['severity']}" for r in records]
+    groups["capability@severity"] = [f"{r.get('capability') or 'unknown'}@{r['severity']}" for r in records]
+    results: dict[str, Any] = {
+        "num_items": len(records),
+        "model": records[0]["model"],
+        "backend": records[0]["backend"],
+        "accuracy_from": "majority vote of the samples" if sampled else "arg-max of the letter probabilities",
+        "accuracy": accuracy_report(correct, groups=groups, severities=severities,
+                                    clean_ids=[r["clean_id"] for r in records], n_bootstrap=n_bootstrap),
+        "calibration": {},
+    }
+    references = [r["answer"] for r in records]
+    if sampled:
+        samples = [[-1 if x is None else x for x in r["letters"]] for r in records]
+        results["calibration"]["sampling"] = calibration_report(
+            references=references, samples=samples, num_options=[r["num_options"] for r in records],
+            groups=severities)
+    if all(r.get("letter_probs") is not None for r in records):
+        results["calibration"]["letter_probs"] = calibration_report(
+            references=references, probabilities=[r["letter_probs"] for r in records], groups=severities)
+    results["tokens"] = {
+        "prompt": sum(r.get("prompt_tokens") or 0 for r in records),
+        "completion": sum(r.get("completion_tokens") or 0 for r in records),
+    }
+    results["mean_latency_s"] = float(np.mean([r["latency_s"] for r in records]))
+    return results
+
+
+def _level_table(by: dict[str, Any], column: str, labels: list[str]) -> list[str]:
+    """Rows "label | L0 | L1 | L2 | drop L1-L0 | drop L2-L0" from the @severity column."""
+    per_level = by.get(f"{column}@severity", {}).get("groups", {})
+    plain = by.get(column, {}).get("groups", {})
+    lines = [f"| {column} | L0 | L1 | L2 | L1-L0 | L2-L0 |", "|---|---|---|---|---|---|"]
+    for label in labels:
+        cells = [per_level.get(f"{label}@{level}", {}) for level in LEVELS]
+        group = plain.get(label, {})
+        lines.append(f"| {label} | " + " | ".join(
+            _fmt(c.get("accuracy")) + _ci(c.get("accuracy_ci")) for c in cells)
+            + f" | {_fmt(group.get('drop_L1_L0'))}{_ci(group.get('drop_L1_L0_ci'))}"
+            + f" | {_fmt(group.get('drop_L2_L0'))}{_ci(group.get('drop_L2_L0_ci'))} |")
+    return lines
+
+
+def report_markdown(results: dict[str, Any], failures: int = 0) -> str:
+    """report.md: the paper's tables for one model."""
+    if not results.get("num_items"):
+        return "# MedQ-Deg report\n\nNo finished items.\n"
+    accuracy = results["accuracy"]
+    by = accuracy["by"]
+    severity = by["severity"]["groups"]
+    drops = accuracy.get("drops") or {}
+    lines = [f"# MedQ-Deg report: {results['model']}", "",
+             f"{results['num_items']} items; accuracy = {results['accuracy_from']}; 95% bootstrap intervals "
+             "over clean images in brackets; drops are paired through `clean_id` (percentage points).", ""]
+    if failures:
+        lines += [f"**{failures} item(s) failed and are not counted; `--resume` asks them again.**", ""]
+    lines += ["## Overall", "", "| L0 | L1 | L2 | L1-L0 | L2-L0 |", "|---|---|---|---|---|",
+              "| " + " | ".join(_fmt(severity.get(level, {}).get("accuracy")) + _ci(severity.get(level, {}).get(
+                  "accuracy_ci")) for level in LEVELS) + " | "
+              + " | ".join(_fmt(drops.get(name, {}).get("drop")) + _ci(drops.get(name, {}).get("ci"))
+                           for name in ("L1-L0", "L2-L0")) + " |", ""]
+    for column, title in (("category", "By degradation category"), ("degradation", "By degradation type"),
+                          ("modality", "By modality"), ("capability", "By capability")):
+        labels = sorted(label for label in by[column]["groups"] if label != "none")
+        lines += [f"## {title}", "", *_level_table(by, column, labels), ""]
+        if column in ("category", "capability"):
+            lines += [f"Unweighted mean over {column} groups: {_fmt(by[column]['mean_over_groups'])}", ""]
+    for name, calibration in results["calibration"].items():
+        per_group = calibration.get("per_group", {})
+        lines += [f"## Calibration ({'sampled answers' if name == 'sampling' else 'letter probabilities'})", "",
+                  "| level | accuracy | mean confidence | Calibration Shift | ECE | Brier | AURC |",
+                  "|---|---|---|---|---|---|---|"]
+        for level in LEVELS:
+            if level in per_group:
+                g = per_group[level]
+                lines.append(f"| {level} | {_fmt(g['accuracy'])} | {g['mean_confidence']:.3f} | "
+                             f"{g['calibration_shift']:+.3f} | {g['ece']:.3f} | {g['brier_score']:.3f} | {g['aurc']:.3f} |")
+        verdict = calibration.get("dunning_kruger")
+        if verdict:
+            lines += ["", f"Dunning-Kruger effect (Acc L0 > Acc L2 and Shift L0 <= Shift L2): "
+                          f"**{'yes' if verdict['effect'] else 'no'}**"]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_plots(results: dict[str, Any], records: list[dict[str, Any]], folder: Path) -> list[Path]:
+    """Accuracy against severity per category and per modality, confidence against accuracy,
+    and a reliability diagram (sampled confidence, 10 bins)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    by = results["accuracy"]["by"]
+    written = []
+    for column in ("category", "modality"):
+        figure, axis = plt.subplots(figsize=(6, 4))
+        groups = by[f"{column}@severity"]["groups"]
+        labels = sorted({key.split("@")[0] for key in groups} - {"none"})
+        for label in labels:
+            points = [(i, groups[f"{label}@{level}"]["accuracy"]) for i, level in enumerate(LEVELS)
+                      if f"{label}@{level}" in groups]
+            if column == "category":  # degraded categories pair with the clean L0 accuracy
+                points = [(0, by["severity"]["groups"]["L0"]["accuracy"]), *points]
+            axis.plot(*zip(*points, strict=True), marker="o", label=label)
+        axis.set_xticks(range(3), LEVELS)
+        axis.set_ylabel("accuracy")
+        axis.set_title(f"{results['model']}: accuracy by {column}")
+        axis.legend(fontsize=7)
+        path = folder / f"accuracy_by_{column}.png"
+        figure.savefig(path, dpi=100, bbox_inches="tight")
+        plt.close(figure)
+        written.append(path)
+    calibration = results["calibration"].get("sampling") or results["calibration"].get("letter_probs")
+    if calibration:
+        figure, axis = plt.subplots(figsize=(4.5, 4))
+        for level, g in calibration.get("per_group", {}).items():
+            axis.scatter(g["accuracy"], g["mean_confidence"], label=level)
+        axis.plot([0, 1], [0, 1], "k--", linewidth=0.8)
+        axis.set_xlabel("accuracy")
+        axis.set_ylabel("mean confidence")
+        axis.set_title("confidence against accuracy")
+        axis.legend()
+        path = folder / "confidence_vs_accuracy.png"
+        figure.savefig(path, dpi=100, bbox_inches="tight")
+        plt.close(figure)
+        written.append(path)
+        key = "confidence" if "confidence" in records[0] else "confidence_letter_probs"
+        correct_key = "correct" if key == "confidence" else "correct_letter_probs"
+        conf = np.array([r[key] for r in records])
+        hit = np.array([r[correct_key] for r in records])
+        bins = np.minimum((conf * 10).astype(int), 9)
+        figure, axis = plt.subplots(figsize=(4.5, 4))
+        centres = [(b + 0.5) / 10 for b in range(10) if (bins == b).any()]
+        accuracy = [hit[bins == b].mean() for b in range(10) if (bins == b).any()]
+        axis.bar(centres, accuracy, width=0.09, edgecolor="black")
+        axis.plot([0, 1], [0, 1], "k--", linewidth=0.8)
+        axis.set_xlabel("confidence")
+        axis.set_ylabel("accuracy")
+        axis.set_title("reliability diagram")
+        path = folder / "reliability.png"
+        figure.savefig(path, dpi=100, bbox_inches="tight")
+        plt.close(figure)
+        written.append(path)
+    return written
+
+
+def write_report(folder: str | Path, *, n_bootstrap: int = 1000) -> dict[str, Any]:
+    """Merge the folder's records and write results.json, report.md and plots/."""
+    folder = Path(folder)
+    records = merge_records(folder)
+    failures = failure_records(folder)
+    results = summarize_records(records, n_bootstrap=n_bootstrap)
+    results["num_failed"] = len(failures)
+    (folder / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
+    (folder / "report.md").write_text(report_markdown(results, len(failures)))
+    if records:
+        write_plots(results, records, folder / "plots")
+    return results
+
+
+def compare_runs(folders: list[str | Path], out: str | Path) -> str:
+    """The leaderboard of several runs (each with results.json): Markdown and a PNG."""
+    rows = []
+    for folder in folders:
+        results = json.loads((Path(folder) / "results.json").read_text())
+        severity = results["accuracy"]["by"]["severity"]["groups"]
+        drops = results["accuracy"].get("drops") or {}
+        calibration = results["calibration"].get("sampling") or results["calibration"].get("letter_probs") or {}
+        shifts = {level: g["calibration_shift"] for level, g in calibration.get("per_group", {}).items()}
+        verdict = (calibration.get("dunning_kruger") or {}).get("effect")
+        rows.append((results["model"], [severity.get(level, {}).get("accuracy") for level in LEVELS],
+                     [drops.get(n, {}).get("drop") for n in ("L1-L0", "L2-L0")],
+                     [shifts.get(level) for level in LEVELS], verdict))
+    rows.sort(key=lambda row: -(row[1][0] or 0))
+    lines = ["| model | L0 | L1 | L2 | L1-L0 | L2-L0 | Shift L0 | Shift L1 | Shift L2 | Dunning-Kruger |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for model, accuracy, drop, shift, verdict in rows:
+        lines.append(f"| {model} | " + " | ".join(_fmt(a) for a in accuracy) + " | "
+                     + " | ".join(_fmt(d) for d in drop) + " | "
+                     + " | ".join("-" if s is None else f"{s:+.3f}" for s in shift)
+                     + f" | {'-' if verdict is None else ('yes' if verdict else 'no')} |")
+    table = "\n".join(lines)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "leaderboard.md").write_text("# MedQ-Deg leaderboard\n\n" + table + "\n")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(6, 4))
+    for model, accuracy, *_ in rows:
+        axis.plot(range(3), [a if a is not None else np.nan for a in accuracy], marker="o", label=model)
+    axis.set_xticks(range(3), LEVELS)
+    axis.set_ylabel("accuracy")
+    axis.set_title("accuracy against severity")
+    axis.legend(fontsize=7)
+    figure.savefig(out / "leaderboard.png", dpi=100, bbox_inches="tight")
+    plt.close(figure)
+    return table

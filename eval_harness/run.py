@@ -1,0 +1,278 @@
+"""The runner: MedQ-Deg items -> prompts -> a backend -> letters -> one record per item.
+
+``evaluate(EvalConfig(...))`` is the Python face of ``medqdeg evaluate``. For every split
+it loads the configured MedQ-Deg dataset, keeps this rank's share
+(``datasets.distributed.split_dataset_by_node``; the rank comes from ``shard`` or from
+torchrun's ``RANK``/``WORLD_SIZE``), skips items whose cache key is already in the
+output folder, asks the backend in batches, extracts the letters (never guessing), scores
+each item with ``medqdeg.metrics`` and appends its record durably. The cache key hashes
+the backend settings, the generation settings, the prompt, the dataset configuration and
+the item id, so changing any of them asks again. Under torchrun rank 0 writes the report
+once every rank of the launch has finished; separate ``--shard i/N`` processes leave the
+report to ``medqdeg report DIR``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from medqdeg.dataset_builder.errors import InvalidInputError
+from medqdeg.dataset_builder.items import LETTERS
+from medqdeg.metrics.calibration import score_probabilities, score_samples
+
+from .backends.base import Answer, Backend, GenerationSettings, Query
+from .extraction import extract_letter
+from .prompt import PAPER_TEMPLATE, build_prompt, prompt_hash
+from .records import RecordWriter, finished_keys
+
+CONFIDENCE_MODES = ("sampling", "letter-probs", "both")
+SPLITS = ("L0", "L1", "L2")
+BARRIER_TIMEOUT_S = 24 * 3600
+
+
+@dataclass
+class EvalConfig:
+    """Everything one evaluation run needs; the defaults evaluate the chance baseline."""
+
+    model: str | None = None
+    backend: str = "auto"  # chance | transformers | openai; auto: chance without a model, else transformers
+    dataset_config: str = "default"
+    source: str = "embedded"
+    data_dir: str | None = None
+    limit: int | None = None
+    dataset_seed: int = 0
+    splits: tuple[str, ...] = SPLITS
+    samples: int = 3
+    temperature: float = 1.0
+    confidence: str = "sampling"
+    batch_size: int = 8
+    max_new_tokens: int = 32
+    seed: int = 0
+    template: str = PAPER_TEMPLATE
+    system: str | None = None
+    output: Path = Path("runs/chance")
+    resume: bool = False
+    shard: tuple[int, int] | None = None
+    cache_dir: str | None = None
+    backend_options: dict[str, Any] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        if self.confidence not in CONFIDENCE_MODES:
+            raise InvalidInputError("confidence", f"is {self.confidence!r}", f"one of {', '.join(CONFIDENCE_MODES)}")
+        if self.samples < 1:
+            raise InvalidInputError("samples", f"is {self.samples}", "T >= 1 sampled answers per item")
+        if self.temperature < 0:
+            raise InvalidInputError("temperature", f"is {self.temperature}", "a temperature >= 0")
+        if self.batch_size < 1:
+            raise InvalidInputError("batch_size", f"is {self.batch_size}", "a batch size >= 1")
+        unknown = [s for s in self.splits if s not in SPLITS]
+        if unknown:
+            raise InvalidInputError("splits", f"has {unknown}", f"a subset of {SPLITS}")
+        if self.shard is not None and not 0 <= self.shard[0] < self.shard[1]:
+            raise InvalidInputError("shard", f"is {self.shard[0]}/{self.shard[1]}", "i/N with 0 <= i < N")
+
+    def generation(self) -> GenerationSettings:
+        return GenerationSettings(
+            samples=self.samples, temperature=self.temperature, max_new_tokens=self.max_new_tokens,
+            want_texts=self.confidence in ("sampling", "both"),
+            want_letter_probs=self.confidence in ("letter-probs", "both"), seed=self.seed,
+        )
+
+    def dataset_identity(self) -> dict[str, Any]:
+        return {"config": self.dataset_config, "source": self.source, "data_dir": self.data_dir,
+                "limit": self.limit, "seed": self.dataset_seed}
+
+
+def make_backend(config: EvalConfig) -> Backend:
+    """The backend named by the configuration (heavy libraries are imported only here)."""
+    kind = config.backend
+    if kind == "auto":
+        kind = "chance" if config.model is None else "transformers"
+    if kind == "chance":
+        from .backends.chance import ChanceBackend
+
+        return ChanceBackend()
+    if config.model is None:
+        raise InvalidInputError("model", "is missing", f"a model id or folder for the {kind} backend")
+    if kind == "transformers":
+        from .backends.transformers_backend import TransformersBackend
+
+        options = dict(config.backend_options)
+        if "device" not in options and "LOCAL_RANK" in os.environ:  # torchrun: one GPU per rank
+            import torch
+
+            if torch.cuda.is_available():
+                options["device"] = f"cuda:{int(os.environ['LOCAL_RANK']) % torch.cuda.device_count()}"
+        return TransformersBackend(config.model, batch_size=config.batch_size, **options)
+    if kind == "openai":
+        from .backends.openai_backend import OpenAIBackend
+
+        return OpenAIBackend(config.model, **config.backend_options)
+    raise InvalidInputError("backend", f"is {kind!r}", "chance, transformers or openai")
+
+
+def rank_and_world(shard: tuple[int, int] | None) -> tuple[int, int]:
+    """This process's share: ``shard`` if given, else torchrun's RANK/WORLD_SIZE, else (0, 1)."""
+    if shard is not None:
+        return shard
+    return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+
+
+def item_key(backend_settings: dict, generation: GenerationSettings, prompt_id: str, dataset: dict,
+             item_id: str) -> str:
+    payload = json.dumps([backend_settings, asdict(generation), prompt_id, dataset, item_id], sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def _label(features, column: str, value):
+    feature = features[column]
+    return feature.int2str(value) if hasattr(feature, "int2str") and value is not None else value
+
+
+def build_record(row: dict, features, answer: Answer, *, key: str, model: str, backend_settings: dict,
+                 prompt_id: str, latency_s: float) -> dict[str, Any]:
+    """The JSONL record of one answered item, scored with ``medqdeg.metrics``."""
+    options = list(row["options"])
+    k = len(options)
+    reference = _label(features, "answer", row["answer"])
+    letters = [extract_letter(text, options) for text in answer.texts]
+    record: dict[str, Any] = {
+        "key": key, "id": row["id"], "clean_id": row["clean_id"], "model": model, "backend": backend_settings,
+        "prompt_hash": prompt_id, "severity": _label(features, "severity", row["severity"]),
+        "modality": _label(features, "modality", row["modality"]),
+        "degradation": _label(features, "degradation", row["degradation"]),
+        "category": _label(features, "category", row["category"]),
+        "capability": row.get("capability"), "skill": row.get("skill"), "source": row.get("source"),
+        "answer": reference, "num_options": k, "raw_outputs": answer.texts, "letters": letters,
+        "votes": {letter: letters.count(letter) for letter in LETTERS[:k] if letter in letters},
+        "num_unparseable": sum(letter is None for letter in letters),
+        "letter_probs": answer.letter_probs, "latency_s": round(latency_s, 4),
+        "prompt_tokens": answer.prompt_tokens, "completion_tokens": answer.completion_tokens,
+    }
+    if letters:
+        scores = score_samples([[-1 if x is None else x for x in letters]], [reference], [k])
+        record["confidence"] = float(scores.confidence[0])
+        record["correct"] = float(scores.majority_correct[0])
+        record["sample_correct"] = float(scores.sample_correct[0])
+    if answer.letter_probs is not None:
+        scores = score_probabilities([answer.letter_probs], [reference])
+        record["confidence_letter_probs"] = float(scores.confidence[0])
+        record["correct_letter_probs"] = float(scores.majority_correct[0])
+    return record
+
+
+def _query(row: dict, config: EvalConfig) -> Query:
+    image = row["image"]
+    return Query(item_id=row["id"], image=image.convert("RGB") if image.mode != "RGB" else image,
+                 prompt=build_prompt(row["question"], list(row["options"]), config.template, item=row["id"]),
+                 num_options=len(row["options"]), system=config.system)
+
+
+def _rows(config: EvalConfig, split: str, rank: int, world: int):
+    from datasets.distributed import split_dataset_by_node
+
+    from medqdeg.dataset_builder import load_dataset
+
+    options = {"source": config.source, "seed": config.dataset_seed}
+    if config.data_dir is not None:
+        options["data_dir"] = config.data_dir
+    if config.limit is not None:
+        options["limit"] = config.limit
+    dataset = load_dataset("medqdeg", config.dataset_config, split=split, cache_dir=config.cache_dir, **options)
+    return split_dataset_by_node(dataset, rank=rank, world_size=world) if world > 1 else dataset
+
+
+@dataclass
+class RunSummary:
+    """What a run did: items answered now, skipped as finished, failed (to retry on resume)."""
+
+    answered: int = 0
+    skipped: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    output: Path | None = None
+
+
+def evaluate(config: EvalConfig, *, backend: Backend | None = None, report: bool = True) -> RunSummary:
+    """Run one model on the configured MedQ-Deg splits; write records (and the report)."""
+    config.validate()
+    rank, world = rank_and_world(config.shard)
+    output = Path(config.output)
+    done = finished_keys(output)
+    if done and not config.resume:
+        raise InvalidInputError("output", f"{str(output)!r} already holds {len(done)} finished items",
+                                "--resume to continue that run, or a new --output folder")
+    backend = backend or make_backend(config)
+    settings = backend.settings()
+    generation = config.generation()
+    prompt_id = prompt_hash(config.template, config.system)
+    model = config.model or "chance"
+    summary = RunSummary(output=output)
+    _write_run_file(output, config, settings, rank)
+    with RecordWriter(output, rank, world) as writer:
+        for split in config.splits:
+            rows = _rows(config, split, rank, world)
+            keys = [item_key(settings, generation, prompt_id, config.dataset_identity(), item_id)
+                    for item_id in rows["id"]]
+            todo = [i for i, key in enumerate(keys) if key not in done]
+            summary.skipped += len(keys) - len(todo)
+            progress = tqdm(total=len(todo), desc=f"{model} {split}", unit="item", disable=None)
+            for start in range(0, len(todo), config.batch_size):
+                batch = [rows[i] for i in todo[start:start + config.batch_size]]
+                began = time.perf_counter()
+                answers = backend.answer([_query(row, config) for row in batch], generation)
+                latency = (time.perf_counter() - began) / len(batch)
+                for index, row, answer in zip(todo[start:], batch, answers, strict=False):
+                    if answer.error is not None:
+                        writer.failed({"key": keys[index], "id": row["id"], "severity": split, "error": answer.error})
+                        summary.failed.append((row["id"], answer.error))
+                        continue
+                    writer.finished(build_record(row, rows.features, answer, key=keys[index], model=model,
+                                                 backend_settings=settings, prompt_id=prompt_id, latency_s=latency))
+                    summary.answered += 1
+                progress.update(len(batch))
+            progress.close()
+    run_id = os.environ.get("TORCHELASTIC_RUN_ID")
+    if world > 1 and run_id is None:
+        return summary  # manual shards: `medqdeg report DIR` once every shard has finished
+    if world > 1:
+        _mark_done(output, run_id, rank, world)
+    if report and rank == 0:
+        if world > 1:
+            _wait_for_ranks(output, run_id, world)
+        from .report import write_report
+
+        write_report(output)
+    return summary
+
+
+def _write_run_file(output: Path, config: EvalConfig, settings: dict, rank: int) -> None:
+    if rank != 0:
+        return
+    output.mkdir(parents=True, exist_ok=True)
+    described = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()}
+    (output / "run.json").write_text(json.dumps({"config": described, "backend": settings}, indent=2, sort_keys=True))
+
+
+def _done_marker(output: Path, run_id: str, rank: int, world: int) -> Path:
+    return output / f".done-{run_id}-{rank:03d}-of-{world:03d}"
+
+
+def _mark_done(output: Path, run_id: str, rank: int, world: int) -> None:
+    _done_marker(output, run_id, rank, world).write_text("")
+
+
+def _wait_for_ranks(output: Path, run_id: str, world: int) -> None:
+    """A file barrier for torchrun: rank 0 reports once every rank of this launch is done."""
+    deadline = time.monotonic() + BARRIER_TIMEOUT_S
+    while not all(_done_marker(output, run_id, r, world).exists() for r in range(world)):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"ranks of {output} did not finish within {BARRIER_TIMEOUT_S} s")
+        time.sleep(0.5)
