@@ -53,7 +53,14 @@ from typing import Any
 from ..errors import InvalidInputError, MedQDegError
 from ..items import CleanItem
 from . import register_source
-from .table import check_image_file, image_file_loader, options_from_letters, place, text, where
+from .table import (
+    check_image_file,
+    image_file_loader,
+    jsonl_records,
+    options_from_letters,
+    text,
+    where,
+)
 
 SOURCE = "MedXpertQA"
 LICENSE = "MIT (the MedXpertQA project's licence)"
@@ -169,20 +176,14 @@ def medxpertqa_items(data_dir: Path | None, default_modality: str | None = None
     root, files = _files(data_dir)
     modalities = _modality_table(root)
     for path in files:
-        with path.open(encoding="utf-8-sig") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                location = place(path, number)
-                try:
-                    try:
-                        record = json.loads(line)
-                    except json.JSONDecodeError as error:
-                        raise InvalidInputError("line", f"is not valid JSON ({error.msg})",
-                                                "one JSON object per line", item=location) from None
-                    yield _item(record, location, root, path.stem, modalities, default_modality)
-                except InvalidInputError as error:
-                    yield error
+        for location, record in jsonl_records(path):
+            if isinstance(record, InvalidInputError):
+                yield record
+                continue
+            try:
+                yield _item(record, location, root, path.stem, modalities, default_modality)
+            except InvalidInputError as error:
+                yield error
 
 
 @register_source("medxpertqa")

@@ -221,27 +221,38 @@ def _table_item(record: Mapping[str, Any], location: str, folder: Path, stem: st
     )
 
 
-@register_source("jsonl")
-def jsonl_items(data_dir: Path | None) -> Iterator[CleanItem | MedQDegError]:
-    """Items of a JSONL file (see the module docstring); a bad line is yielded as an error."""
-    path = _single_file(data_dir, ".jsonl", "jsonl")
+def jsonl_records(path: Path) -> Iterator[tuple[str, dict[str, Any] | InvalidInputError]]:
+    """(location "file:line", the line's JSON object or the error naming it) per non-empty line."""
     with path.open(encoding="utf-8-sig") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue
             location = place(path, number)
             try:
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise InvalidInputError("line", f"is not valid JSON ({error.msg})", "one JSON object per line",
-                                            item=location) from None
-                if not isinstance(record, dict):
-                    raise InvalidInputError("line", f"is a JSON {type(record).__name__}", "one JSON object per line",
-                                            item=location)
-                yield _table_item(record, location, path.parent, path.stem, options_json=False)
-            except InvalidInputError as error:
-                yield error
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                yield location, InvalidInputError("line", f"is not valid JSON ({error.msg})",
+                                                  "one JSON object per line", item=location)
+                continue
+            if not isinstance(record, dict):
+                yield location, InvalidInputError("line", f"is a JSON {type(record).__name__}",
+                                                  "one JSON object per line", item=location)
+                continue
+            yield location, record
+
+
+@register_source("jsonl")
+def jsonl_items(data_dir: Path | None) -> Iterator[CleanItem | MedQDegError]:
+    """Items of a JSONL file (see the module docstring); a bad line is yielded as an error."""
+    path = _single_file(data_dir, ".jsonl", "jsonl")
+    for location, record in jsonl_records(path):
+        if isinstance(record, InvalidInputError):
+            yield record
+            continue
+        try:
+            yield _table_item(record, location, path.parent, path.stem, options_json=False)
+        except InvalidInputError as error:
+            yield error
 
 
 @register_source("csv")

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from medqdeg.dataset_builder import load_dataset
-from medqdeg.eval_harness.cli import main
 from medqdeg.dataset_builder.errors import InvalidInputError
 from medqdeg.dataset_builder.export import push_dataset
 from medqdeg.dataset_builder.items import CleanItem
 from medqdeg.dataset_builder.sources import register_source
+from medqdeg.eval_harness.cli import main
 
 
 @pytest.fixture(scope="module")
