@@ -56,7 +56,7 @@ def summarize_records(records: list[dict[str, Any]], *, n_bootstrap: int = 1000)
     }
     references = [r["answer"] for r in records]
     if sampled:
-        samples = [[-1 if x is None else x for x in r["letters"]] for r in records]
+        samples = [r["letters"] for r in records]
         results["calibration"]["sampling"] = calibration_report(
             references=references, samples=samples, num_options=[r["num_options"] for r in records],
             groups=severities)

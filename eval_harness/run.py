@@ -158,7 +158,7 @@ def build_record(row: dict, features, answer: Answer, *, key: str, model: str, b
         "prompt_tokens": answer.prompt_tokens, "completion_tokens": answer.completion_tokens,
     }
     if letters:
-        scores = score_samples([[-1 if x is None else x for x in letters]], [reference], [k])
+        scores = score_samples([letters], [reference], [k])
         record["confidence"] = float(scores.confidence[0])
         record["correct"] = float(scores.majority_correct[0])
         record["sample_correct"] = float(scores.sample_correct[0])

@@ -31,8 +31,10 @@ Letter probabilities (``want_letter_probs``)
     ``...assistant\\n``, ``" "`` for ``ASSISTANT:``), then tokenizes the last prompt tokens
     (decoded) followed by that whitespace and the letter: the one token that follows the
     prompt's tokens is the letter's spelling (``A``, ``ĠA`` or ``▁A``). If the tokenizer
-    merges the letter with the prompt's end, the letter's own token (tokenized alone) is
-    used. Spellings are never summed, which would favour letters with more spellings.
+    would merge some letter with the prompt's end (``\\nB`` as one token, say), every
+    letter A..K is spelled as its vocabulary token instead (``ĠA``/``▁A`` when the
+    template puts a space before the answer, else ``A``), so all letters are spelled
+    alike. Spellings are never summed, which would favour letters with more spellings.
     The K letters' logits go through a softmax, i.e. the probabilities are renormalised
     over the K option letters and sum to 1.
 """
@@ -71,6 +73,13 @@ def _offline() -> bool:
 
 def _is_torchvision_error(exc: BaseException) -> bool:
     return "torchvision" in str(exc).lower()
+
+
+def _transformers_at_least(major: int, minor: int) -> bool:
+    import transformers
+
+    parts = transformers.__version__.split(".")
+    return (int(parts[0]), int("".join(c for c in parts[1] if c.isdigit()) or 0)) >= (major, minor)
 
 
 def _batch_seed(seed: int, item_ids: Sequence[str]) -> int:
@@ -118,7 +127,7 @@ class TransformersBackend:
         self.device = device
         self.trust_remote_code = bool(trust_remote_code)
         self.attn_implementation = attn_implementation
-        self._letter_cache: dict[tuple[Any, ...], int] = {}
+        self._letter_cache: dict[tuple[Any, ...], list[int | None]] = {}
         self._prefix_cache: dict[bool, str] = {}
         self.processor = self._load_processor(model, revision)
         self.tokenizer = getattr(self.processor, "tokenizer", None)
@@ -213,7 +222,9 @@ class TransformersBackend:
         from transformers import AutoModelForImageTextToText
 
         kwargs = self._common_kwargs(revision)
-        kwargs["dtype"] = "auto" if dtype_name == "auto" else getattr(torch, dtype_name)
+        # transformers renamed ``torch_dtype`` to ``dtype`` in 4.56
+        dtype_key = "dtype" if _transformers_at_least(4, 56) else "torch_dtype"
+        kwargs[dtype_key] = "auto" if dtype_name == "auto" else getattr(torch, dtype_name)
         kwargs["device_map"] = self.device
         if self.attn_implementation is not None:
             kwargs["attn_implementation"] = self.attn_implementation
@@ -389,50 +400,55 @@ class TransformersBackend:
             self._prefix_cache[key] = prefix
         return self._prefix_cache[key]
 
-    def _letter_token(self, tail: tuple[int, ...], prefix: str, letter: str) -> int:
-        key = (tail, prefix, letter)
+    def _letter_ids(self, tail: tuple[int, ...], prefix: str) -> list[int | None]:
+        """One token id per letter A..K after a prompt ending with ``tail`` (None: none)."""
+        key = (tail, prefix)
         if key not in self._letter_cache:
             tok = self.tokenizer
             tail_text = tok.decode(
                 list(tail), skip_special_tokens=False, clean_up_tokenization_spaces=False
             )
             base = tok.encode(tail_text, add_special_tokens=False)
-            full = tok.encode(tail_text + prefix + letter, add_special_tokens=False)
-            token = None
-            if full[: len(base)] == base:
-                extra = full[len(base) :]
-                if len(extra) == 1:
-                    token = extra[0]
-                elif extra and not tok.decode(extra[:-1]).strip():
-                    token = extra[-1]  # whitespace tokens, then the letter
-            if token is None:  # the letter merged with the prompt's end: its own token
-                alone = tok.encode(letter, add_special_tokens=False)
-                if len(alone) == 1:
-                    token = alone[0]
-                elif alone and tok.decode(alone[-1:]).strip() == letter:
-                    token = alone[-1]
-            if token is None:
-                raise InvalidInputError(
-                    "want_letter_probs",
-                    f"cannot be computed: `{self.model_id}`'s tokenizer has no single token "
-                    f"for the option letter {letter!r}",
-                    "want_letter_probs=False (use the sampled texts) for this model",
-                )
-            self._letter_cache[key] = token
+            found: list[int | None] = []
+            for letter in LETTERS:
+                full = tok.encode(tail_text + prefix + letter, add_special_tokens=False)
+                token = None
+                if full[: len(base)] == base:
+                    extra = full[len(base) :]
+                    if len(extra) == 1:
+                        token = extra[0]
+                    elif (
+                        len(extra) > 1
+                        and not tok.decode(extra[:-1]).strip()
+                        and tok.decode(extra[-1:]).strip() == letter
+                    ):
+                        token = extra[-1]  # whitespace tokens, then the letter
+                found.append(token)
+            if None in found or len(set(found)) < len(found):
+                # Some letter merges with the prompt's end: spell ALL letters the same way,
+                # as the vocabulary's letter token (with a space marker if the template
+                # puts a space before the answer), so that no letter is favoured.
+                vocab = tok.get_vocab()
+                markers = ["Ġ", "▁"] if prefix.endswith(" ") else []
+                found = [
+                    next((vocab[c] for c in [*(m + L for m in markers), L] if c in vocab), None)
+                    for L in LETTERS
+                ]
+            self._letter_cache[key] = found
         return self._letter_cache[key]
 
     def _letter_tokens(self, query: Query, prompt_ids: Sequence[int]) -> list[int]:
-        tail = tuple(prompt_ids[-_TAIL_TOKENS:])
-        prefix = self._answer_prefix(query)
-        tokens = [self._letter_token(tail, prefix, c) for c in LETTERS[: query.num_options]]
-        if len(set(tokens)) != len(tokens):
+        ids = self._letter_ids(tuple(prompt_ids[-_TAIL_TOKENS:]), self._answer_prefix(query))
+        tokens = ids[: query.num_options]
+        if None in tokens or len(set(tokens)) != len(tokens):
             raise InvalidInputError(
                 "want_letter_probs",
-                f"cannot be computed: two option letters of `{self.model_id}` share a token",
-                "want_letter_probs=False for this model",
+                f"cannot be computed: `{self.model_id}`'s tokenizer has no distinct single "
+                f"token for each option letter {LETTERS[: query.num_options]}",
+                "want_letter_probs=False (use the sampled texts) for this model",
                 item=query.item_id,
             )
-        return tokens
+        return tokens  # type: ignore[return-value]
 
     def letter_token_ids(self, query: Query) -> list[int]:
         """The token id used for each of the query's option letters (A.., K of them)."""

@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 from pydicom.data import get_testdata_file
 
-from medqdeg.eval_harness.cli import main
 from medqdeg.dataset_builder.degradations import DegradationRecord, replay
 from medqdeg.dataset_builder.image_files import read_image
+from medqdeg.eval_harness.cli import main
 
 
 def test_degrade_a_dicom_file_writes_the_image_and_a_replayable_record(tmp_path, capsys):

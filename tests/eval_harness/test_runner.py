@@ -127,8 +127,8 @@ class Slow(ChanceBackend):
         time.sleep(0.15)
         return super().answer(queries, generation)
 
-evaluate(EvalConfig(limit=%d, output=sys.argv[1], cache_dir=sys.argv[2], batch_size=1), backend=Slow())
-""" % LIMIT
+evaluate(EvalConfig(limit=LIMIT, output=sys.argv[1], cache_dir=sys.argv[2], batch_size=1), backend=Slow())
+""".replace("LIMIT", str(LIMIT))
 
 
 def test_resume_after_killing_the_process_loses_nothing_and_duplicates_nothing(tmp_path, cache_dir,
@@ -187,3 +187,20 @@ def test_compare_builds_a_leaderboard(tmp_path, reference_run, cache_dir):
     table = (tmp_path / "board" / "leaderboard.md").read_text()
     assert table.count("| chance |") == 2
     assert (tmp_path / "board" / "leaderboard.png").stat().st_size > 1000
+
+
+class GibberishBackend(ChanceBackend):
+    """Answers that name no option: they must be recorded as unparseable, never guessed."""
+
+    def answer(self, queries, generation):
+        return [Answer(texts=["I cannot tell from this image."] * generation.samples) for _ in queries]
+
+
+def test_unparseable_answers_are_recorded_and_score_zero(tmp_path, cache_dir):
+    evaluate(EvalConfig(limit=2, output=tmp_path / "run", cache_dir=cache_dir, splits=("L0",)),
+             backend=GibberishBackend())
+    records = merge_records(tmp_path / "run")
+    assert records and all(r["letters"] == [None, None, None] and r["num_unparseable"] == 3 for r in records)
+    assert all(r["correct"] == 0.0 and r["confidence"] == 0.0 and r["votes"] == {} for r in records)
+    results = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert results["calibration"]["sampling"]["num_unparseable"] == 3 * len(records)
