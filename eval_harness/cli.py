@@ -6,7 +6,8 @@
                      [--output DIR] [--resume] [--shard i/N] ...
     medqdeg report DIR            (re)write results.json, report.md and plots of a run folder
     medqdeg compare DIR... --out OUT
-    plus the dataset builder's commands: degrade, degradations, build-dataset, push-dataset.
+    plus the dataset builder's commands (degrade, degradations, build-dataset, push-dataset)
+    and the Space's (space, push-space).
 
 Errors are one-line messages with exit code 2; a run with failed items exits 1 after
 its summary (its finished items are kept; ``--resume`` asks the failed ones again).
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from medqdeg.dataset_builder.cli import add_commands as add_dataset_commands
 from medqdeg.dataset_builder.errors import InvalidInputError, MedQDegError
+from medqdeg.space.cli import add_commands as add_space_commands
 
 from .prompt import PAPER_TEMPLATE
 
@@ -129,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     _add_evaluate(commands)
     add_dataset_commands(commands)
+    add_space_commands(commands)
     return parser
 
 

@@ -1,0 +1,286 @@
+"""The Ask-a-model tab: one question at L0, L1 and L2, T sampled answers each.
+
+The question, options and answer come prefilled from an item of the embedded sample and
+may be edited; the image is the item's (or an upload, read within the host's limits).
+The chosen degradation is applied at L0, L1 and L2 exactly as in the Degrade tab, each
+image is asked with the paper's prompt (``prompt.build_prompt``) through the harness's
+backends, T samples at temperature 1, and each reply is read by the harness's
+``extraction.extract_letter`` (never guessed). Per level the page shows the replies, the
+vote distribution, the consistency confidence C = 1 - H/ln K and whether the majority vote
+is right, all scored by ``medqdeg.metrics.calibration.score_samples`` as in a run.
+
+Models come only from the host's allowlist (``safety.resolve_model``); each is loaded once
+and kept, and answers one request at a time.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+from medqdeg.dataset_builder.errors import MedQDegError
+from medqdeg.dataset_builder.items import LETTERS, MAX_OPTIONS, MIN_OPTIONS, CleanItem
+from medqdeg.dataset_builder.sample_images import CATALOGUE
+from medqdeg.eval_harness.backends.base import Answer, Backend, GenerationSettings, Query
+from medqdeg.eval_harness.extraction import extract_letter
+from medqdeg.eval_harness.prompt import build_prompt
+from medqdeg.metrics.calibration import score_samples
+
+from .degrade_tab import LEVELS, LoadedImage, make_preview
+from .safety import SpaceError
+from .settings import ModelEntry, SpaceSettings
+
+MAX_QUESTION_CHARS = 2000
+MAX_OPTION_CHARS = 300
+MAX_NEW_TOKENS = 32
+TEMPERATURE = 1.0
+SHOWN_REPLY_CHARS = 80
+_OPTION_PREFIX = re.compile(r"^\s*(?:\(?[A-Ea-e][.):]|\([A-Ea-e]\))\s+")
+
+
+@functools.cache
+def sample_items() -> dict[str, CleanItem]:
+    """The items of the embedded sample on its catalogue images (no crops), by id."""
+    from medqdeg.dataset_builder.sources.embedded import embedded_items
+
+    wanted = {f"embedded:{key}" for key in CATALOGUE}
+    return {item.id: item for item in embedded_items() if item.location in wanted}
+
+
+def item_choices() -> list[tuple[str, str]]:
+    return [(f"{item.id.removeprefix('embedded-')}: {item.question}", item.id) for item in sample_items().values()]
+
+
+def default_item() -> str:
+    return next(iter(sample_items()))
+
+
+def get_item(item_id: str | None) -> CleanItem:
+    items = sample_items()
+    if not item_id or item_id not in items:
+        raise SpaceError(f"Unknown sample item {item_id!r}; choose one of the list.")
+    return items[item_id]
+
+
+def options_text(options: list[str]) -> str:
+    return "\n".join(options)
+
+
+def item_image(item: CleanItem) -> LoadedImage:
+    return LoadedImage(np.asarray(item.load_image()), item.modality, f"sample item {item.id} ({item.origin})")
+
+
+def parse_options(text: str | None) -> list[str]:
+    """One option per line (a leading ``A.``, ``B)`` or ``(C)`` is dropped); 2 to 5 of them."""
+    lines = [_OPTION_PREFIX.sub("", line).strip() for line in (text or "").splitlines()]
+    options = [line for line in lines if line]
+    if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
+        raise SpaceError(f"Write {MIN_OPTIONS} to {MAX_OPTIONS} options, one per line; got {len(options)}.")
+    for letter, option in zip(LETTERS, options, strict=False):
+        if len(option) > MAX_OPTION_CHARS:
+            raise SpaceError(f"Option {letter} has {len(option)} characters; at most {MAX_OPTION_CHARS}.")
+    if len(set(o.lower() for o in options)) != len(options):
+        raise SpaceError("Two options have the same text.")
+    return options
+
+
+def check_question(question: str | None) -> str:
+    question = (question or "").strip()
+    if not question:
+        raise SpaceError("Write a question.")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise SpaceError(f"The question has {len(question)} characters; at most {MAX_QUESTION_CHARS}.")
+    return question
+
+
+def check_answer(answer: str | None, options: list[str]) -> str:
+    letters = LETTERS[:len(options)]
+    answer = (answer or "").strip().upper()
+    if answer not in letters:
+        raise SpaceError(f"The correct answer must be one of {', '.join(letters)} (one letter per option).")
+    return answer
+
+
+def check_samples(samples: float | int | None, settings: SpaceSettings) -> int:
+    if samples is None or float(samples) != int(samples) or not 1 <= int(samples) <= settings.max_samples:
+        raise SpaceError(f"T (answers per level) must be a whole number from 1 to {settings.max_samples}.")
+    return int(samples)
+
+
+# ----------------------------------------------------------------------------- models
+
+
+class ModelPool:
+    """Backends built on first use and kept; one request at a time per model."""
+
+    def __init__(self, settings: SpaceSettings):
+        self.settings = settings
+        self._backends: dict[ModelEntry, Backend] = {}
+        self._locks: dict[ModelEntry, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def lock(self, entry: ModelEntry) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(entry, threading.Lock())
+
+    def backend(self, entry: ModelEntry) -> Backend:
+        """The entry's backend (call with ``lock(entry)`` held)."""
+        if entry not in self._backends:
+            self._backends[entry] = self._build(entry)
+        return self._backends[entry]
+
+    def _build(self, entry: ModelEntry) -> Backend:
+        try:
+            if entry.backend == "chance":
+                from medqdeg.eval_harness.backends.chance import ChanceBackend
+
+                return ChanceBackend()
+            if entry.backend == "transformers":
+                from medqdeg.eval_harness.backends.transformers_backend import TransformersBackend
+
+                # trust_remote_code is never taken from the page, nor from the settings.
+                return TransformersBackend(entry.model, device=self.settings.device, trust_remote_code=False,
+                                           batch_size=len(LEVELS))
+            if entry.backend == "openai":
+                from medqdeg.eval_harness.backends.openai_backend import OpenAIBackend
+
+                # The key is read by the backend from OPENAI_API_KEY in the server's environment.
+                return OpenAIBackend(entry.model, base_url=entry.base_url, concurrency=len(LEVELS),
+                                     max_retries=2, timeout=60.0)
+        except MedQDegError as error:
+            raise SpaceError(f"The model {entry.label!r} could not be loaded: "
+                             f"{str(error).replace(entry.model, entry.label)}") from error
+        except ImportError as error:
+            raise SpaceError(f"The model {entry.label!r} needs a package this server lacks "
+                             f"({error.name or error}).") from error
+        raise SpaceError(f"The model {entry.label!r} has an unknown backend {entry.backend!r}.")
+
+
+# ----------------------------------------------------------------------------- asking
+
+
+@dataclass
+class LevelResult:
+    """What the model said about one level's image."""
+
+    level: str
+    texts: list[str]
+    letters: list[str | None]
+    votes: dict[str, int]
+    majority: str  # the most voted letter(s), "A/B" on a tie, "-" when nothing was readable
+    confidence: float
+    correct: float  # 1, 0, or 1/m for a tie of m letters that holds the answer
+    quality: tuple[float, float] | None  # (SSIM, PSNR) against L0
+    unparseable: int = 0
+
+
+@dataclass
+class AskResult:
+    model: str
+    answer: str
+    options: list[str]
+    levels: list[LevelResult]
+    screens: list[np.ndarray] = field(default_factory=list)
+    degradation: str = ""
+
+
+def score_level(level: str, answer: Answer, options: list[str], reference: str,
+                quality: tuple[float, float] | None) -> LevelResult:
+    """Letters, votes, C and correctness of one level's T replies."""
+    letters = [extract_letter(text, options) for text in answer.texts]
+    k = len(options)
+    scores = score_samples([letters], [reference], [k])  # None = unparseable
+    counts = Counter(x for x in letters if x is not None)
+    top = max(counts.values(), default=0)
+    winners = sorted(letter for letter, n in counts.items() if n == top) if top else []
+    return LevelResult(
+        level=level, texts=list(answer.texts), letters=letters,
+        votes={letter: counts.get(letter, 0) for letter in LETTERS[:k]},
+        majority="/".join(winners) or "-", confidence=float(scores.confidence[0]),
+        correct=float(scores.majority_correct[0]), quality=quality,
+        unparseable=sum(x is None for x in letters),
+    )
+
+
+def ask(pool: ModelPool, entry: ModelEntry, loaded: LoadedImage, question: str, options: list[str],
+        answer: str, degradation: str, modality: str | None, seed: int, samples: int) -> AskResult:
+    """Ask ``entry`` the question on the image at L0, L1 and L2 (T samples each)."""
+    preview = make_preview(loaded, degradation, modality, seed, loaded.description)
+    prompt = build_prompt(question, options)
+    queries = [Query(item_id=f"space-{level}", image=Image.fromarray(screen).convert("RGB"), prompt=prompt,
+                     num_options=len(options))
+               for level, screen in zip(LEVELS, preview.screens, strict=True)]
+    generation = GenerationSettings(samples=samples, temperature=TEMPERATURE, max_new_tokens=MAX_NEW_TOKENS,
+                                    seed=seed)
+    with pool.lock(entry):
+        backend = pool.backend(entry)
+        answers = backend.answer(queries, generation)
+    results = []
+    for level, reply, quality in zip(LEVELS, answers, preview.quality, strict=True):
+        if reply.error is not None:
+            raise SpaceError(f"The model {entry.label!r} failed at {level}: {reply.error}")
+        results.append(score_level(level, reply, options, answer, quality))
+    return AskResult(model=entry.label, answer=answer, options=options, levels=results, screens=preview.screens,
+                     degradation=degradation)
+
+
+# ----------------------------------------------------------------------------- display
+
+
+def _shown(text: str) -> str:
+    text = " ".join(text.split()).replace("|", "\\|")
+    text = text if len(text) <= SHOWN_REPLY_CHARS else text[:SHOWN_REPLY_CHARS - 1] + "…"
+    return f"`{text}`" if text else "(empty)"
+
+
+def results_markdown(result: AskResult) -> str:
+    """Per level: quality, letters, votes, majority, C and right or wrong; then the replies."""
+    k = len(result.options)
+    lines = [f"**{result.model}**, `{result.degradation}`, correct answer **{result.answer}**", "",
+             "| level | SSIM vs L0 | letters | votes | majority | C | right? |", "|---|---|---|---|---|---|---|"]
+    for level in result.levels:
+        ssim = "1.000" if level.quality is None else f"{level.quality[0]:.3f}"
+        letters = " ".join(x or "?" for x in level.letters)
+        votes = ", ".join(f"{letter} {level.votes[letter]}" for letter in LETTERS[:k])
+        if level.unparseable:
+            votes += f", ? {level.unparseable}"
+        verdict = "yes" if level.correct == 1 else "no" if level.correct == 0 else f"tie ({level.correct:.2f})"
+        lines.append(f"| {level.level} | {ssim} | {letters} | {votes} | {level.majority} | "
+                     f"{level.confidence:.3f} | {verdict} |")
+    lines += ["", "C = 1 − H/ln K of the T answers (unreadable answers count as their own outcome); "
+              "`?` = a reply naming no option (never guessed).", "", "Replies:", ""]
+    for level in result.levels:
+        lines.append(f"- {level.level}: " + "; ".join(_shown(text) for text in level.texts))
+    return "\n".join(lines)
+
+
+def votes_figure(result: AskResult):
+    """Grouped bars: votes per option letter (and unreadable), one colour per level."""
+    from matplotlib.figure import Figure
+
+    k = len(result.options)
+    labels = [*LETTERS[:k], "?"]
+    figure = Figure(figsize=(6, 3.2), dpi=100)
+    axis = figure.add_subplot()
+    width = 0.26
+    colours = ("#2b6cb0", "#dd6b20", "#c53030")
+    for index, (level, colour) in enumerate(zip(result.levels, colours, strict=False)):
+        counts = [level.votes[letter] for letter in LETTERS[:k]] + [level.unparseable]
+        positions = np.arange(len(labels)) + (index - 1) * width
+        axis.bar(positions, counts, width=width, color=colour,
+                 label=f"{level.level} (C={level.confidence:.2f})")
+    correct = LETTERS.index(result.answer)
+    axis.axvspan(correct - 0.45, correct + 0.45, color="#38a169", alpha=0.12, label="correct option")
+    axis.set_xticks(range(len(labels)), labels)
+    axis.set_ylabel("answers")
+    axis.set_ylim(0, max(1, max(len(level.texts) for level in result.levels)) + 0.5)
+    axis.set_title("vote distribution")
+    axis.legend(fontsize=7, loc="upper right")
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,141 @@
+"""Upload limits, the model allowlist and error messages, without a server."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from medqdeg.dataset_builder.errors import InvalidInputError
+from medqdeg.space.safety import (
+    ModelNotAllowed,
+    UploadRejected,
+    load_upload,
+    redact,
+    resolve_model,
+    shrink,
+    user_message,
+)
+from medqdeg.space.settings import SpaceSettings, parse_models
+
+from .conftest import SECRET, bomb_png
+
+LIMITS = SpaceSettings(max_upload_bytes=2 * 2**20, max_pixels=600 * 600)
+
+
+def test_reads_every_accepted_kind(image_files):
+    png = load_upload(image_files["png"], LIMITS)
+    assert isinstance(png.image, Image.Image) and png.image.mode == "RGB" and png.modality is None
+    assert load_upload(image_files["jpeg"], LIMITS).image.format is None  # a loaded copy, file closed
+    sixteen = load_upload(image_files["png16"], LIMITS).image
+    assert sixteen.mode in ("I;16", "I") and np.asarray(sixteen).max() > 255
+    dicom = load_upload(image_files["dicom"], LIMITS)
+    assert dicom.modality == "CT" and dicom.image.dtype == np.uint8 and dicom.image.shape == (128, 128)
+
+
+@pytest.mark.parametrize("kind, message", [
+    ("corrupt", "not a readable image"),
+    ("text", "not a readable image"),
+    ("bomb", "decompression bomb"),
+    ("large", "900x900 pixels"),
+    ("huge", "at most 2.0 MB"),
+])
+def test_refuses_bad_uploads(image_files, kind, message):
+    with pytest.raises(UploadRejected, match=message):
+        load_upload(image_files[kind], LIMITS)
+
+
+def test_bomb_refused_before_decoding(image_files, monkeypatch, tmp_path):
+    moderate = bomb_png(tmp_path / "moderate.png", 5000, 5000)  # under Pillow's own limit, over ours
+
+    def no_decoding(self, *args, **kwargs):
+        raise AssertionError("pixels were decoded")
+
+    monkeypatch.setattr(Image.Image, "load", no_decoding)
+    monkeypatch.setattr("PIL.ImageFile.ImageFile.load", no_decoding)
+    with pytest.raises(UploadRejected, match="decompression bomb"):
+        load_upload(image_files["bomb"], SpaceSettings())
+    with pytest.raises(UploadRejected, match="5000x5000 pixels"):
+        load_upload(moderate, SpaceSettings())
+
+
+def test_refuses_broken_dicom_and_other_formats(tmp_path):
+    broken = tmp_path / "broken.dcm"
+    broken.write_bytes(b"\0" * 128 + b"DICM" + b"\x02\x00\x10\x00UI\xff\xff")
+    with pytest.raises(UploadRejected, match="not a readable DICOM"):
+        load_upload(broken, LIMITS)
+    Image.new("RGB", (32, 32)).save(tmp_path / "x.gif")
+    with pytest.raises(UploadRejected, match="GIF image"):
+        load_upload(tmp_path / "x.gif", LIMITS)
+    with pytest.raises(UploadRejected, match="Upload an image"):
+        load_upload(None, LIMITS)
+
+
+def test_shrink_keeps_depth():
+    big = Image.fromarray((np.arange(2000 * 100) % 60000).astype(np.uint16).reshape(100, 2000))
+    small, shrunk = shrink(big, 500)
+    assert shrunk and small.size == (500, 25) and small.mode == "I;16"
+    array, shrunk = shrink(np.zeros((300, 200, 3), np.uint8), 1024)
+    assert not shrunk and array.shape == (300, 200, 3)
+
+
+def test_allowlist():
+    settings = SpaceSettings(models=parse_models("tiny=/srv/models/tiny"))
+    assert resolve_model("chance", settings).backend == "chance"
+    assert resolve_model("tiny", settings).model == "/srv/models/tiny"
+    for refused in ("/srv/models/tiny", "org/name", "", None):
+        with pytest.raises(ModelNotAllowed, match="not on this page's list; choose one of: chance, tiny"):
+            resolve_model(refused, settings)
+    open_settings = SpaceSettings(allow_any_model=True)
+    assert resolve_model("org/name", open_settings).backend == "transformers"
+    for refused in ("/etc/passwd", "../secret/x", "a/b/c", "org/..", "~/models"):
+        with pytest.raises(ModelNotAllowed):
+            resolve_model(refused, open_settings)
+
+
+def test_trust_remote_code_never_on(monkeypatch):
+    import medqdeg.eval_harness.backends.transformers_backend as module
+    from medqdeg.space.ask_tab import ModelPool
+
+    seen = {}
+
+    class Recorder:
+        def __init__(self, model, **kwargs):
+            seen.update(kwargs, model=model)
+
+    monkeypatch.setattr(module, "TransformersBackend", Recorder)
+    settings = SpaceSettings(allow_any_model=True, device="cpu")
+    ModelPool(settings).backend(resolve_model("org/name", settings))
+    assert seen == {"model": "org/name", "device": "cpu", "trust_remote_code": False, "batch_size": 3}
+
+
+def test_secrets_are_redacted(monkeypatch, caplog):
+    gr = pytest.importorskip("gradio")
+    from medqdeg.space.safety import friendly
+
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    assert SECRET not in redact(f"401: key {SECRET} refused")
+    assert redact("token hf_abcdefghijklmnop") == "token ***"
+
+    @friendly
+    def leaky():
+        raise RuntimeError(f"Incorrect API key provided: {SECRET}")
+
+    @friendly
+    def refused():
+        raise InvalidInputError("samples", "is 0", "an integer >= 1")
+
+    with caplog.at_level(logging.ERROR, logger="medqdeg.space"), pytest.raises(gr.Error) as error:
+        leaky()
+    assert error.value.message.startswith("Something went wrong (RuntimeError)")
+    assert SECRET not in caplog.text and "Traceback" in caplog.text and "***" in caplog.text
+    with pytest.raises(gr.Error, match="samples"):
+        refused()
+
+
+def test_user_message_is_short():
+    message = user_message(InvalidInputError("x", "is " + "y" * 2000, "z"))
+    assert len(message) <= 400 and message.endswith("...")
+    assert "\n" not in user_message(ValueError("a\nb"))
