@@ -152,7 +152,8 @@ def write_plots(results: dict[str, Any], records: list[dict[str, Any]], folder: 
         axis.set_xticks(range(3), LEVELS)
         axis.set_ylabel("accuracy")
         axis.set_title(f"{results['model']}: accuracy by {column}")
-        axis.legend(fontsize=7)
+        if labels:
+            axis.legend(fontsize=7)
         path = folder / f"accuracy_by_{column}.png"
         figure.savefig(path, dpi=100, bbox_inches="tight")
         plt.close(figure)
