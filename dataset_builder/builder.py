@@ -7,8 +7,8 @@ on every item it suits). Splits are the severities ``L0``, ``L1`` and ``L2``; ev
 degraded example links to its clean twin through ``clean_id`` and carries the exact
 degradation record (JSON) that ``degradations.replay`` turns back into the same bytes.
 
-Generation is sharded: the items of the source are dealt into ``SHARDS`` interleaved
-shards (item i goes to shard i mod SHARDS) and examples come shard after shard, so
+Generation is sharded: chunks of ``CHUNK`` consecutive items are dealt into ``SHARDS``
+shards (``shard_of_chunk``) and examples come shard after shard, so
 ``num_proc`` processes produce exactly the examples, in exactly the order, that one
 process does.
 """
@@ -36,6 +36,7 @@ CODE_VERSION = f"builder-{BUILDER_VERSION}-engine-{ENGINE_VERSION}"
 """Part of the cache key: generated data is rebuilt whenever it changes."""
 SPLITS = ("L0", "L1", "L2")
 SHARDS = 16
+CHUNK = 8
 PNG_COMPRESS_LEVEL = 1
 NO_DEGRADATION = "none"
 
@@ -147,12 +148,10 @@ class MedQDeg(datasets.GeneratorBasedBuilder):
             datasets.logging.get_logger(__name__).warning(report.summary())
 
     def _shard(self, shard: int, report: SkipReport) -> list[CleanItem]:
-        """Every SHARDS-th item of the source's (filtered, limited) items, from the shard-th on.
-
-        Interleaved rather than contiguous so that each shard holds a mix of modalities
-        (CT items cost ten times more than the rest) and processes finish together.
-        """
-        return self._items(report)[shard::SHARDS]
+        """The shard's chunks of CHUNK consecutive items (see ``shard_of_chunk``)."""
+        items = self._items(report)
+        return [item for start in range(0, len(items), CHUNK) if shard_of_chunk(start // CHUNK) == shard
+                for item in items[start:start + CHUNK]]
 
     def _items(self, report: SkipReport) -> list[CleanItem]:
         """The selected clean items, read once per process (images stay lazy)."""
@@ -223,6 +222,19 @@ class MedQDeg(datasets.GeneratorBasedBuilder):
             "image_license": item.license,
             "degradation_record": record,
         }
+
+
+def shard_of_chunk(chunk: int) -> int:
+    """The shard of the chunk-th run of CHUNK consecutive items: the bit-reversed chunk mod SHARDS.
+
+    Consecutive items often share an image (several questions about it), so a chunk keeps
+    them in one process. ``datasets`` hands each of ``num_proc`` processes a contiguous
+    range of shards; bit reversal sends neighbouring chunks to shards far apart, so every
+    process (for any power-of-two ``num_proc``) gets a mix of the source's modalities (a CT
+    item costs ten times more than the rest) and they finish together.
+    """
+    bits = SHARDS.bit_length() - 1
+    return int(f"{chunk % SHARDS:0{bits}b}"[::-1], 2)
 
 
 def png_bytes(image) -> bytes:

@@ -14,3 +14,4 @@ os.environ["HF_HOME"] = _HF_HOME
 os.environ["HF_DATASETS_CACHE"] = os.path.join(_HF_HOME, "datasets")
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ["MEDQDEG_CACHE"] = os.path.join(_HF_HOME, "medqdeg")
