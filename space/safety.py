@@ -42,6 +42,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from medqdeg.dataset_builder.errors import MedQDegError
+from medqdeg.dataset_builder.image_files import is_dicom
 
 from .settings import ModelEntry, SpaceSettings
 
@@ -88,14 +89,6 @@ def _check_pixels(width: int, height: int, max_pixels: int, name: str) -> None:
                              f"{max_pixels:,} pixels (height x width).")
     if min(width, height) < MIN_SIDE:
         raise UploadRejected(f"{name} is {width}x{height} pixels; each side needs at least {MIN_SIDE}.")
-
-
-def _is_dicom(path: Path) -> bool:
-    if path.suffix.lower() == ".dcm":
-        return True
-    with path.open("rb") as handle:
-        handle.seek(128)
-        return handle.read(4) == b"DICM"
 
 
 def _load_dicom(path: Path, max_pixels: int, name: str) -> LoadedImage:
@@ -163,7 +156,7 @@ def load_upload(path: str | os.PathLike | None, settings: SpaceSettings) -> Load
                              f"{_megabytes(settings.max_upload_bytes)}.")
     if size == 0:
         raise UploadRejected(f"{name} is empty.")
-    if _is_dicom(path):
+    if is_dicom(path):
         return _load_dicom(path, settings.max_pixels, name)
     return _load_pillow(path, settings.max_pixels, name)
 

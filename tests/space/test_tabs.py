@@ -13,6 +13,7 @@ from PIL import Image
 from medqdeg.dataset_builder.degradations import degrade, replay
 from medqdeg.dataset_builder.sample_images import load_sample
 from medqdeg.eval_harness.backends.base import Answer
+from medqdeg.metrics.validation import MetricInputError
 from medqdeg.space import ask_tab, calibration_tab, degrade_tab, leaderboard_tab
 from medqdeg.space.safety import LoadedImage, SpaceError, resolve_model
 from medqdeg.space.settings import SpaceSettings
@@ -188,7 +189,7 @@ def test_calibration_matches_the_metric_module():
     assert "Dunning-Kruger effect" in calibration_tab.summary_markdown(result)
     probabilities = calibration_tab.compute(calibration_tab.EXAMPLE_PROBABILITIES, "samples")
     assert probabilities["sample_accuracy"] == pytest.approx((0.9 + 0.7 + 0.1 + 0.5) / 4)
-    for bad, message in [("", "header"), ("x,y\n1,2", "reference"), ("samples,reference\nA,A", "num_options"),
-                         ("probabilities,reference\n0.5 oops,A", "not a number")]:
-        with pytest.raises(SpaceError, match=message):
+    for bad, message in [("", "header line"), ("x,y\n1,2", "reference"), ("samples,reference\nA,A", "num_options"),
+                         ("probabilities,reference\n0.5 oops,A", "line 2.*not a number")]:
+        with pytest.raises(MetricInputError, match=message):
             calibration_tab.compute(bad)
