@@ -414,3 +414,12 @@ def severities_to_levels(labels: Any, field: str = "severities") -> np.ndarray:
     if bad.any():
         _fail(field, f"is {plain(array[bad][0])!r}", "a severity 0, 1, 2 or 'L0', 'L1', 'L2'", bad)
     return levels
+
+
+def check_batch(columns: dict[str, Any], *, first: bool) -> int:
+    """Before an evaluate ``add_batch``: every given column has the same length, and the
+    first batch of a computation is not empty. Returns the batch's length."""
+    n = check_same_length(**{name: len(column) for name, column in columns.items() if column is not None})
+    if first:
+        check_nonempty("predictions", n)
+    return n

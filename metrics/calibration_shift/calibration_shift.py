@@ -165,11 +165,8 @@ class CalibrationShift(evaluate.Metric):
 
     def add_batch(self, *, predictions=None, references=None, **kwargs):
         """Add a batch of items; lengths are checked first, and a first batch may not be empty."""
-        columns = {"predictions": predictions, "references": references, **kwargs}
-        lengths = {name: len(column) for name, column in columns.items() if column is not None}
-        n = validation.check_same_length(**lengths)
-        if self.writer is None:
-            validation.check_nonempty("predictions", n)
+        validation.check_batch({"predictions": predictions, "references": references, **kwargs},
+                               first=self.writer is None)
         return super().add_batch(predictions=predictions, references=references, **kwargs)
 
     def _compute(

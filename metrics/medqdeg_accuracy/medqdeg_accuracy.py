@@ -122,11 +122,8 @@ class MedqdegAccuracy(evaluate.Metric):
 
     def add_batch(self, *, predictions=None, references=None, **kwargs):
         """Add a batch of items; lengths are checked first, and a first batch may not be empty."""
-        columns = {"predictions": predictions, "references": references, **kwargs}
-        lengths = {name: len(column) for name, column in columns.items() if column is not None}
-        n = validation.check_same_length(**lengths)
-        if self.writer is None:
-            validation.check_nonempty("predictions", n)
+        validation.check_batch({"predictions": predictions, "references": references, **kwargs},
+                               first=self.writer is None)
         if isinstance(predictions, (list, tuple)) and any(isinstance(x, str) for x in predictions):
             # Letters: spell an unparseable answer "" so that the string features accept it.
             predictions = ["" if x is None else x for x in predictions]
