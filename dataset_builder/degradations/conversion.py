@@ -122,11 +122,19 @@ def _normalise(values: np.ndarray, *, eight_bit: bool) -> tuple[np.ndarray, floa
 
 
 def from_engine(engine: np.ndarray, fmt: ImageFormat) -> Image.Image | np.ndarray:
-    """Give an engine array back with the size, mode or dtype and value range of the input."""
-    values = fmt.low + np.clip(engine, 0.0, 1.0).astype(np.float64) * (fmt.high - fmt.low)
+    """Give an engine array back with the size, mode or dtype and value range of the input.
+
+    The arithmetic is float32 where the output type has at most 16 bits (its values are
+    exact there), float64 otherwise.
+    """
+    wide = fmt.dtype.itemsize > 2 and fmt.dtype != np.float32
+    precise = np.float64 if wide else np.float32
+    values = np.clip(engine, 0.0, 1.0).astype(precise)
+    values *= precise(fmt.high - fmt.low)
+    values += precise(fmt.low)
     if fmt.dtype.kind in "ui":
         info = np.iinfo(fmt.dtype)
-        values = np.clip(np.rint(values), info.min, info.max)
+        values = np.clip(np.rint(values, out=values), info.min, info.max, out=values)
     values = values.astype(fmt.dtype)
     if fmt.pil_mode is None:
         if fmt.alpha is not None:

@@ -23,7 +23,7 @@ from .params import sample_params
 from .registry import LEVELS, Degradation, all_degradations, get_degradation
 from .rng import item_rng
 
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 """Bumped whenever a parameter table or an apply function changes its output."""
 
 ImageLike = Image.Image | np.ndarray
@@ -92,7 +92,7 @@ def _apply(spec: Degradation, image: ImageLike, params: dict[str, Any], item: st
     out = spec.apply(array, **params)
     if out.shape != array.shape or out.dtype != np.float32:
         raise AssertionError(f"{spec.name} broke the engine contract: {out.shape} {out.dtype}")
-    return from_engine(np.clip(out, 0.0, 1.0), fmt)
+    return from_engine(out, fmt)
 
 
 def degrade(
