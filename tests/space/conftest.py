@@ -10,6 +10,8 @@ import os
 import struct
 import tempfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -87,3 +89,16 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.eval_harness.tiny_models import build_tiny_model
 
     return build_tiny_model("llava", tmp_path_factory.mktemp("tiny") / "llava")
+
+
+@contextmanager
+def launched(settings) -> Iterator[str]:
+    """The Space built with ``settings`` and served on 127.0.0.1; yields its URL, closes it after."""
+    from medqdeg.space.app import build_app, launch_options
+
+    demo = build_app(settings)
+    demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True, **launch_options(settings))
+    try:
+        yield demo.local_url
+    finally:
+        demo.close()

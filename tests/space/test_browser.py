@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from .conftest import GRADIO_PANDAS_WARNINGS
+from .conftest import GRADIO_PANDAS_WARNINGS, launched
 
 pytest.importorskip("gradio")
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
@@ -25,16 +25,10 @@ BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networkin
 
 @pytest.fixture(scope="module")
 def server(runs_dir):
-    from medqdeg.space.app import build_app, launch_options
     from medqdeg.space.settings import SpaceSettings
 
-    settings = SpaceSettings(runs=str(runs_dir))
-    demo = build_app(settings)
-    demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True, **launch_options(settings))
-    try:
-        yield demo.local_url
-    finally:
-        demo.close()
+    with launched(SpaceSettings(runs=str(runs_dir))) as url:
+        yield url
 
 
 def pick(page, dropdown: str, option: str) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from .conftest import GRADIO_PANDAS_WARNINGS, SECRET
+from .conftest import GRADIO_PANDAS_WARNINGS, SECRET, launched
 
 gr = pytest.importorskip("gradio")
 gradio_client = pytest.importorskip("gradio_client")
@@ -30,7 +30,6 @@ pytestmark = GRADIO_PANDAS_WARNINGS
 
 @pytest.fixture(scope="module")
 def server(runs_dir, tiny_model):
-    from medqdeg.space.app import build_app, launch_options
     from medqdeg.space.settings import SpaceSettings, parse_models
 
     mp = pytest.MonkeyPatch()
@@ -39,12 +38,10 @@ def server(runs_dir, tiny_model):
         models=parse_models([f"tiny={tiny_model}", "remote=openai:some-model@http://127.0.0.1:9/v1"]),
         runs=str(runs_dir), max_upload_bytes=2 * 2**20, max_pixels=600 * 600, max_samples=6, device="cpu",
     )
-    demo = build_app(settings)
-    demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True, **launch_options(settings))
     try:
-        yield demo.local_url
+        with launched(settings) as url:
+            yield url
     finally:
-        demo.close()
         mp.undo()
 
 
