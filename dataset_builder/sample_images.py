@@ -150,11 +150,6 @@ CATALOGUE: dict[str, _Entry] = {
 }
 
 
-def sample_keys(modality: str | None = None) -> list[str]:
-    """The catalogue's keys, optionally only those of one canonical modality."""
-    return [key for key, entry in CATALOGUE.items() if modality is None or entry.modality == modality]
-
-
 @cache
 def load_sample(key: str, max_side: int = 512) -> SampleImage:
     """Load one catalogue image (cached per process) as an 8-bit display image."""

@@ -25,13 +25,13 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from medqdeg.dataset_builder.errors import InvalidInputError
-from medqdeg.dataset_builder.items import LETTERS
-from medqdeg.metrics.calibration import score_probabilities, score_samples
+from medqdeg.metrics.calibration import score_probabilities
 
+from .backends import build_backend
 from .backends.base import Answer, Backend, GenerationSettings, Query
-from .extraction import extract_letter
 from .prompt import PAPER_TEMPLATE, build_prompt, prompt_hash
 from .records import RecordWriter, finished_keys
+from .scoring import score_replies
 
 CONFIDENCE_MODES = ("sampling", "letter-probs", "both")
 SPLITS = ("L0", "L1", "L2")
@@ -92,31 +92,19 @@ class EvalConfig:
 
 
 def make_backend(config: EvalConfig) -> Backend:
-    """The backend named by the configuration (heavy libraries are imported only here)."""
+    """The backend named by the configuration; under torchrun each rank takes its own GPU."""
     kind = config.backend
     if kind == "auto":
         kind = "chance" if config.model is None else "transformers"
-    if kind == "chance":
-        from .backends.chance import ChanceBackend
-
-        return ChanceBackend()
-    if config.model is None:
-        raise InvalidInputError("model", "is missing", f"a model id or folder for the {kind} backend")
+    options = dict(config.backend_options)
     if kind == "transformers":
-        from .backends.transformers_backend import TransformersBackend
-
-        options = dict(config.backend_options)
-        if "device" not in options and "LOCAL_RANK" in os.environ:  # torchrun: one GPU per rank
+        options.setdefault("batch_size", config.batch_size)
+        if "device" not in options and "LOCAL_RANK" in os.environ:
             import torch
 
             if torch.cuda.is_available():
                 options["device"] = f"cuda:{int(os.environ['LOCAL_RANK']) % torch.cuda.device_count()}"
-        return TransformersBackend(config.model, batch_size=config.batch_size, **options)
-    if kind == "openai":
-        from .backends.openai_backend import OpenAIBackend
-
-        return OpenAIBackend(config.model, **config.backend_options)
-    raise InvalidInputError("backend", f"is {kind!r}", "chance, transformers or openai")
+    return build_backend(kind, config.model, **options)
 
 
 def rank_and_world(shard: tuple[int, int] | None) -> tuple[int, int]:
@@ -143,7 +131,7 @@ def build_record(row: dict, features, answer: Answer, *, key: str, model: str, b
     options = list(row["options"])
     k = len(options)
     reference = _label(features, "answer", row["answer"])
-    letters = [extract_letter(text, options) for text in answer.texts]
+    replies = score_replies(answer.texts, options, reference)
     record: dict[str, Any] = {
         "key": key, "id": row["id"], "clean_id": row["clean_id"], "model": model, "backend": backend_settings,
         "prompt_hash": prompt_id, "severity": _label(features, "severity", row["severity"]),
@@ -151,17 +139,13 @@ def build_record(row: dict, features, answer: Answer, *, key: str, model: str, b
         "degradation": _label(features, "degradation", row["degradation"]),
         "category": _label(features, "category", row["category"]),
         "capability": row.get("capability"), "skill": row.get("skill"), "source": row.get("source"),
-        "answer": reference, "num_options": k, "raw_outputs": answer.texts, "letters": letters,
-        "votes": {letter: letters.count(letter) for letter in LETTERS[:k] if letter in letters},
-        "num_unparseable": sum(letter is None for letter in letters),
+        "answer": reference, "num_options": k, "raw_outputs": answer.texts, "letters": replies.letters,
+        "votes": replies.votes, "num_unparseable": replies.num_unparseable,
         "letter_probs": answer.letter_probs, "latency_s": round(latency_s, 4),
         "prompt_tokens": answer.prompt_tokens, "completion_tokens": answer.completion_tokens,
     }
-    if letters:
-        scores = score_samples([letters], [reference], [k])
-        record["confidence"] = float(scores.confidence[0])
-        record["correct"] = float(scores.majority_correct[0])
-        record["sample_correct"] = float(scores.sample_correct[0])
+    if replies.letters:
+        record.update(confidence=replies.confidence, correct=replies.correct, sample_correct=replies.sample_correct)
     if answer.letter_probs is not None:
         scores = score_probabilities([answer.letter_probs], [reference])
         record["confidence_letter_probs"] = float(scores.confidence[0])

@@ -5,9 +5,9 @@ may be edited; the image is the item's (or an upload, read within the host's lim
 The chosen degradation is applied at L0, L1 and L2 exactly as in the Degrade tab, each
 image is asked with the paper's prompt (``prompt.build_prompt``) through the harness's
 backends, T samples at temperature 1, and each reply is read by the harness's
-``extraction.extract_letter`` (never guessed). Per level the page shows the replies, the
-vote distribution, the consistency confidence C = 1 - H/ln K and whether the majority vote
-is right, all scored by ``medqdeg.metrics.calibration.score_samples`` as in a run.
+``scoring.score_replies`` exactly as in a run (letters never guessed). Per level the page
+shows the replies, the vote distribution, the consistency confidence C = 1 - H/ln K and
+whether the majority vote is right.
 
 Models come only from the host's allowlist (``safety.resolve_model``); each is loaded once
 and kept, and answers one request at a time.
@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,10 +26,10 @@ from PIL import Image
 from medqdeg.dataset_builder.errors import MedQDegError
 from medqdeg.dataset_builder.items import LETTERS, MAX_OPTIONS, MIN_OPTIONS, CleanItem
 from medqdeg.dataset_builder.sample_images import CATALOGUE
+from medqdeg.eval_harness.backends import build_backend
 from medqdeg.eval_harness.backends.base import Answer, Backend, GenerationSettings, Query
-from medqdeg.eval_harness.extraction import extract_letter
 from medqdeg.eval_harness.prompt import build_prompt
-from medqdeg.metrics.calibration import score_samples
+from medqdeg.eval_harness.scoring import score_replies
 
 from .degrade_tab import LEVELS, LoadedImage, make_preview
 from .safety import SpaceError
@@ -136,30 +135,23 @@ class ModelPool:
         return self._backends[entry]
 
     def _build(self, entry: ModelEntry) -> Backend:
+        # trust_remote_code is never taken from the page, nor from the settings; an OpenAI
+        # key is read by the backend from OPENAI_API_KEY in the server's environment.
+        options = {
+            "chance": {},
+            "transformers": {"device": self.settings.device, "trust_remote_code": False, "batch_size": len(LEVELS)},
+            "openai": {"base_url": entry.base_url, "concurrency": len(LEVELS), "max_retries": 2, "timeout": 60.0},
+        }.get(entry.backend)
+        if options is None:
+            raise SpaceError(f"The model {entry.label!r} has an unknown backend {entry.backend!r}.")
         try:
-            if entry.backend == "chance":
-                from medqdeg.eval_harness.backends.chance import ChanceBackend
-
-                return ChanceBackend()
-            if entry.backend == "transformers":
-                from medqdeg.eval_harness.backends.transformers_backend import TransformersBackend
-
-                # trust_remote_code is never taken from the page, nor from the settings.
-                return TransformersBackend(entry.model, device=self.settings.device, trust_remote_code=False,
-                                           batch_size=len(LEVELS))
-            if entry.backend == "openai":
-                from medqdeg.eval_harness.backends.openai_backend import OpenAIBackend
-
-                # The key is read by the backend from OPENAI_API_KEY in the server's environment.
-                return OpenAIBackend(entry.model, base_url=entry.base_url, concurrency=len(LEVELS),
-                                     max_retries=2, timeout=60.0)
+            return build_backend(entry.backend, entry.model, **options)
         except MedQDegError as error:
             raise SpaceError(f"The model {entry.label!r} could not be loaded: "
                              f"{str(error).replace(entry.model, entry.label)}") from error
         except ImportError as error:
             raise SpaceError(f"The model {entry.label!r} needs a package this server lacks "
                              f"({error.name or error}).") from error
-        raise SpaceError(f"The model {entry.label!r} has an unknown backend {entry.backend!r}.")
 
 
 # ----------------------------------------------------------------------------- asking
@@ -192,19 +184,13 @@ class AskResult:
 
 def score_level(level: str, answer: Answer, options: list[str], reference: str,
                 quality: tuple[float, float] | None) -> LevelResult:
-    """Letters, votes, C and correctness of one level's T replies."""
-    letters = [extract_letter(text, options) for text in answer.texts]
-    k = len(options)
-    scores = score_samples([letters], [reference], [k])  # None = unparseable
-    counts = Counter(x for x in letters if x is not None)
-    top = max(counts.values(), default=0)
-    winners = sorted(letter for letter, n in counts.items() if n == top) if top else []
+    """Letters, votes, C and correctness of one level's T replies (as the harness scores them)."""
+    replies = score_replies(answer.texts, options, reference)
     return LevelResult(
-        level=level, texts=list(answer.texts), letters=letters,
-        votes={letter: counts.get(letter, 0) for letter in LETTERS[:k]},
-        majority="/".join(winners) or "-", confidence=float(scores.confidence[0]),
-        correct=float(scores.majority_correct[0]), quality=quality,
-        unparseable=sum(x is None for x in letters),
+        level=level, texts=list(answer.texts), letters=replies.letters,
+        votes={letter: replies.votes.get(letter, 0) for letter in LETTERS[:len(options)]},
+        majority="/".join(replies.winners) or "-", confidence=replies.confidence,
+        correct=replies.correct, quality=quality, unparseable=replies.num_unparseable,
     )
 
 

@@ -61,10 +61,6 @@ class ModelEntry:
     model: str
     base_url: str | None = None
 
-    def describe(self) -> str:
-        where = f" at {self.base_url}" if self.base_url else ""
-        return f"{self.label} ({self.backend}: {self.model}{where})"
-
 
 CHANCE_ENTRY = ModelEntry(label=CHANCE, backend="chance", model=CHANCE)
 

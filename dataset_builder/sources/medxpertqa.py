@@ -45,7 +45,6 @@ Choices made where MedQ-Deg and MedXpertQA differ:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -56,6 +55,7 @@ from . import register_source
 from .table import (
     check_image_file,
     image_file_loader,
+    json_file,
     jsonl_records,
     options_from_letters,
     text,
@@ -109,14 +109,7 @@ def _modality_table(root: Path) -> dict[str, str]:
     path = root / MODALITY_FILE
     if not path.is_file():
         return {}
-    try:
-        table = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InvalidInputError("file", f"is not valid JSON ({error})", 'an object {"<id>": "<modality>"}',
-                                item=str(path)) from None
-    if not isinstance(table, dict):
-        raise InvalidInputError("file", f"holds a JSON {type(table).__name__}", 'an object {"<id>": "<modality>"}',
-                                item=str(path))
+    table = json_file(path, dict, 'an object {"<id>": "<modality>"}')
     return {str(key): text(value) for key, value in table.items()}
 
 

@@ -37,7 +37,6 @@ access first. Each file is a list of objects like::
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -48,6 +47,7 @@ from . import register_source
 from .table import (
     check_image_file,
     image_file_loader,
+    json_file,
     options_from_letters,
     place,
     resolve,
@@ -136,14 +136,7 @@ def omnimedvqa_items(data_dir: Path | None) -> Iterator[CleanItem | MedQDegError
     """OmniMedVQA items (see the module docstring); a bad entry is yielded as an error."""
     root, files = _qa_files(data_dir)
     for path in files:
-        try:
-            records = json.loads(path.read_text(encoding="utf-8-sig"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise InvalidInputError("file", f"is not valid JSON ({error})", "a JSON list of QA entries",
-                                    item=str(path)) from None
-        if not isinstance(records, list):
-            raise InvalidInputError("file", f"holds a JSON {type(records).__name__}", "a JSON list of QA entries",
-                                    item=str(path))
+        records = json_file(path, list, "a JSON list of QA entries")
         for number, record in enumerate(records, 1):
             try:
                 yield _item(record, place(path, number), root, path.stem)

@@ -221,6 +221,17 @@ def _table_item(record: Mapping[str, Any], location: str, folder: Path, stem: st
     )
 
 
+def json_file(path: Path, kind: type, expected: str) -> Any:
+    """The JSON value of a whole file, which must be a ``kind`` (an error naming the file otherwise)."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InvalidInputError("file", f"is not valid JSON ({error})", expected, item=str(path)) from None
+    if not isinstance(value, kind):
+        raise InvalidInputError("file", f"holds a JSON {type(value).__name__}", expected, item=str(path))
+    return value
+
+
 def jsonl_records(path: Path) -> Iterator[tuple[str, dict[str, Any] | InvalidInputError]]:
     """(location "file:line", the line's JSON object or the error naming it) per non-empty line."""
     with path.open(encoding="utf-8-sig") as handle:

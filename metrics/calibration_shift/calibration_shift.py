@@ -181,20 +181,9 @@ class CalibrationShift(evaluate.Metric):
     ):
         validation.check_nonempty("predictions", len(predictions))
         if self.config_name == "probabilities":
-            return calibration.calibration_report(
-                probabilities=predictions,
-                references=references,
-                groups=groups,
-                accuracy=accuracy,
-                unparseable=unparseable,
-                n_bins=n_bins,
-            )
+            given = {"probabilities": predictions}
+        else:
+            given = {"samples": predictions, "num_options": num_options}
         return calibration.calibration_report(
-            samples=predictions,
-            references=references,
-            num_options=num_options,
-            groups=groups,
-            accuracy=accuracy,
-            unparseable=unparseable,
-            n_bins=n_bins,
+            **given, references=references, groups=groups, accuracy=accuracy, unparseable=unparseable, n_bins=n_bins
         )
