@@ -6,7 +6,7 @@
 Importing this package registers every type (each module registers its own).
 """
 
-from . import ct, general, mri, pathology  # noqa: F401  (registration side effect)
+from . import ct, general, motion, mri, pathology  # noqa: F401  (registration side effect)
 from .engine import (
     ENGINE_VERSION,
     DegradationRecord,

@@ -44,15 +44,17 @@ class ImageFormat:
     single_channel_axis: bool  # the input was an HxWx1 array
     alpha: np.ndarray | None  # the alpha channel to put back, in the input's dtype
     palette_image: Image.Image | None = None  # the original P image, for its palette
+    display: bool = True  # a display image (8-bit, or floats in [0, 1]), not values in their own units
 
 
-def _window(values: np.ndarray, eight_bit: bool) -> tuple[float, float]:
+def _window(values: np.ndarray, eight_bit: bool) -> tuple[float, float, bool]:
+    """(input value mapped to 0, input value mapped to 1, whether the input is a display image)."""
     if eight_bit:
-        return 0.0, 255.0
+        return 0.0, 255.0, True
     low, high = float(values.min()), float(values.max())
     if values.dtype.kind == "f" and low >= 0.0 and high <= 1.0:
-        return 0.0, 1.0
-    return (low, high) if high > low else (low, low + 1.0)
+        return 0.0, 1.0, True
+    return (low, high, False) if high > low else (low, low + 1.0, False)
 
 
 def _check_array(values: np.ndarray, item: str | None) -> None:
@@ -94,10 +96,10 @@ def _pil_to_engine(image: Image.Image, item: str | None) -> tuple[np.ndarray, Im
         image = image.convert("L")
     values = np.asarray(image)
     _check_array(values, item)
-    engine, low, high = _normalise(values, eight_bit=mode in _EIGHT_BIT_MODES)
+    engine, low, high, display = _normalise(values, eight_bit=mode in _EIGHT_BIT_MODES)
     return engine, ImageFormat(
         pil_mode=mode, dtype=values.dtype, low=low, high=high, single_channel_axis=False, alpha=alpha,
-        palette_image=original if mode == "P" else None,
+        palette_image=original if mode == "P" else None, display=display,
     )
 
 
@@ -110,15 +112,15 @@ def _array_to_engine(values: np.ndarray, item: str | None) -> tuple[np.ndarray, 
         values = values[..., :3]
     elif single_channel_axis:
         values = values[..., 0]
-    engine, low, high = _normalise(values, eight_bit=values.dtype == np.uint8)
+    engine, low, high, display = _normalise(values, eight_bit=values.dtype == np.uint8)
     return engine, ImageFormat(pil_mode=None, dtype=values.dtype, low=low, high=high,
-                               single_channel_axis=single_channel_axis, alpha=alpha)
+                               single_channel_axis=single_channel_axis, alpha=alpha, display=display)
 
 
-def _normalise(values: np.ndarray, *, eight_bit: bool) -> tuple[np.ndarray, float, float]:
-    low, high = _window(values, eight_bit)
+def _normalise(values: np.ndarray, *, eight_bit: bool) -> tuple[np.ndarray, float, float, bool]:
+    low, high, display = _window(values, eight_bit)
     engine = (values.astype(np.float32) - np.float32(low)) / np.float32(high - low)
-    return np.clip(engine, 0.0, 1.0, out=engine), low, high
+    return np.clip(engine, 0.0, 1.0, out=engine), low, high, display
 
 
 def from_engine(engine: np.ndarray, fmt: ImageFormat) -> Image.Image | np.ndarray:

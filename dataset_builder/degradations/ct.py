@@ -55,6 +55,7 @@ from scipy import fft
 
 from ..errors import InvalidInputError
 from .channels import per_channel
+from .geometry import rigid_move
 from .params import Seed, Uniform
 from .registry import register
 
@@ -346,5 +347,25 @@ def low_dose(image: np.ndarray, *, i0: float, noise_seed: int) -> np.ndarray:
         angles = np.arange(views) * (180.0 / views)
         noisy = poisson_sinogram(radon(plane, angles), photons_per_bin(plane.shape, i0), rng)
         return fbp(noisy, angles, plane.shape)
+
+    return np.clip(per_channel(apply, image), 0.0, 1.0)
+
+
+# ------------------------------------------------------------------------------ motion
+
+
+def sinogram_motion(image: np.ndarray, poses: list[dict]) -> np.ndarray:
+    """Movement between views: each view projects the object in the pose of its time, then FBP."""
+    def apply(plane: np.ndarray) -> np.ndarray:
+        views = full_views(plane.shape)
+        angles = np.arange(views) * (180.0 / views)
+        times = (np.arange(views) + 0.5) / views
+        sinogram = np.empty((views, detector_bins(plane.shape)), dtype=np.float32)
+        for pose in poses:
+            chosen = (times >= pose["start"]) & (times < pose["end"])
+            if chosen.any():
+                moved = rigid_move(plane, pose["angle"], tuple(pose["shift"]))
+                sinogram[chosen] = radon(moved, angles[chosen])
+        return fbp(sinogram, angles, plane.shape)
 
     return np.clip(per_channel(apply, image), 0.0, 1.0)

@@ -182,6 +182,22 @@ def xray_motion_blur(image: np.ndarray, *, amplitude: float, angle: float) -> np
 
 # ------------------------------------------------------------------------------- motion
 
+
+def exposure_motion(image: np.ndarray, poses: list[dict]) -> np.ndarray:
+    """Movement during an exposure: the time-weighted mean of the object in each pose.
+
+    I' = sum_s (end_s - start_s) T_s(I), T_s the rigid pose of segment s
+    (``motion.motion_poses``): the detector integrates the light or X-rays it receives
+    while the object moves, so a sudden move leaves a double contour.
+    """
+    out = np.zeros(image.shape, dtype=np.float32)
+    for pose in poses:
+        moved = rigid_move(image, pose["angle"], tuple(pose["shift"])) if (pose["angle"] or any(pose["shift"])) \
+            else image
+        out += np.float32(pose["end"] - pose["start"]) * moved
+    return np.clip(out, 0.0, 1.0)
+
+
 ROTATION_LEVELS = {
     1: {"angle": SignedUniform(5.0, 12.0)},
     2: {"angle": SignedUniform(20.0, 35.0)},

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import fft
 
-from .geometry import reference_length, rigid_move
+from .geometry import rigid_move
 from .params import Choice, IntRange, Seed, Uniform, UniformVector
 from .registry import register
 
@@ -98,60 +98,28 @@ def ghosting_artifact(image: np.ndarray, *, ghosts: int, intensity: float, axis:
 
 # ---------------------------------------------------------------------------- motion
 
-MOVEMENT_LEVELS = {
-    1: {"movements": IntRange(1, 2), "rotation": 2.0, "translation": 0.01, "corrupted": 0.35,
-        "axis": Choice((0, 1)), "motion_seed": Seed()},
-    2: {"movements": IntRange(2, 3), "rotation": 5.0, "translation": 0.03, "corrupted": 0.6,
-        "axis": Choice((0, 1)), "motion_seed": Seed()},
-}
 
+def kspace_motion(image: np.ndarray, poses: list[dict], axis: int) -> np.ndarray:
+    """Movement during acquisition: each phase-encode line from the k-space of its pose.
 
-def motion_segments(lines: int, movements: int, rotation: float, translation: float, corrupted: float,
-                    size: float, motion_seed: int) -> list[tuple[np.ndarray, float, tuple[float, float]]]:
-    """The k-space lines of each pose of a moving patient: (line indices, angle deg, (dy, dx) px).
-
-    Phase-encode lines are acquired in order. The central ``1 - corrupted`` share of them
-    (which carries the contrast, and to which the image is registered) is acquired in the
-    reference pose (angle 0, no shift; the first entry). The outer lines, in acquisition
-    order, are cut at random into ``movements`` runs, each in its own rigid pose: a
-    rotation of U(0.5, 1) x ``rotation`` degrees of random sign and a translation of
-    U(0.5, 1) x ``translation`` x ``size`` pixels in a random direction. Line indices
-    count from the top of the centred k-space.
-    """
-    rng = np.random.default_rng(motion_seed)
-    kept = min(lines - movements, max(1, round(lines * (1.0 - corrupted))))
-    start = (lines - kept) // 2
-    outer = np.r_[np.arange(start), np.arange(start + kept, lines)]
-    cuts = np.sort(rng.choice(np.arange(1, outer.size), size=movements - 1, replace=False))
-    poses = [(np.arange(start, start + kept), 0.0, (0.0, 0.0))]
-    for run in np.split(outer, cuts):
-        angle = float(rng.choice([-1.0, 1.0]) * rng.uniform(0.5, 1.0) * rotation)
-        direction = rng.uniform(0.0, 2 * np.pi)
-        distance = rng.uniform(0.5, 1.0) * translation * size
-        poses.append((run, angle, (float(distance * np.sin(direction)), float(distance * np.cos(direction)))))
-    return poses
-
-
-@register("object_movement", category="motion", levels=MOVEMENT_LEVELS)
-def object_movement(image: np.ndarray, *, movements: int, rotation: float, translation: float,
-                    corrupted: float, axis: int, motion_seed: int) -> np.ndarray:
-    """Patient movement during acquisition: k-space lines filled from moved copies.
-
-    K'[lines of pose s] = F(T_s(I))[lines of pose s] for each pose of ``motion_segments``,
-    T_s that pose's rigid motion; I' = |F^-1(K')|. One FFT per pose: the lines are taken
-    from the unshifted spectrum through the fftshift index map. Gives the ghosting and
-    blurring of real motion-corrupted scans (TorchIO's RandomMotion follows the same model).
+    Lines are acquired in order across the centred k-space, line i at t = (i + 1/2) / N;
+    K'[lines of segment s] = F(T_s(I))[lines of segment s], T_s the rigid pose of the
+    segment (``motion.motion_poses``); I' = |F^-1(K')|. One FFT per pose: the lines are
+    taken from the unshifted spectrum through the fftshift index map.
     """
     lines = image.shape[axis]
-    poses = motion_segments(lines, movements, rotation, translation, corrupted, reference_length(image), motion_seed)
+    times = (np.arange(lines) + 0.5) / lines
     unshifted_index = fft.fftshift(np.arange(lines))  # centred line i is FFT line unshifted_index[i]
     combined = np.empty(image.shape, dtype=np.complex64)
-    for centred_lines, angle, shift in poses:
-        moved = rigid_move(image, angle, shift) if (angle or any(shift)) else image
+    for pose in poses:
+        centred_lines = np.flatnonzero((times >= pose["start"]) & (times < pose["end"]))
+        if centred_lines.size == 0:
+            continue
+        moved = rigid_move(image, pose["angle"], tuple(pose["shift"])) if (pose["angle"] or any(pose["shift"])) \
+            else image
         spectrum = fft.fft2(moved, axes=_PLANE, workers=1)
-        selected = unshifted_index[centred_lines]
         index = [slice(None)] * image.ndim
-        index[axis] = selected
+        index[axis] = unshifted_index[centred_lines]
         combined[tuple(index)] = spectrum[tuple(index)]
     return np.clip(np.abs(fft.ifft2(combined, axes=_PLANE, workers=1)).astype(np.float32), 0.0, 1.0)
 

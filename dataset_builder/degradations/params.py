@@ -2,29 +2,52 @@
 
 Each degradation declares, for L1 and L2, a mapping from parameter name to either a
 constant or one of the specifications below. ``sample_params`` turns such a table into
-concrete, JSON-serialisable values with the item's generator (the "sample" step);
-the degradation function then applies exactly those values (the "apply" step), so a
-record of them replays the result byte for byte.
+concrete, JSON-serialisable values (the "sample" step); the degradation function then
+applies exactly those values (the "apply" step), so a record of them replays the result
+byte for byte.
+
+Two generators feed the sample step (see ``rng``):
+- the level's own, seeded by (seed, item, type, level): magnitudes, which grow with the level;
+- the type's shared one, seeded by (seed, item, type, parameter): directions and geometry
+  (the sign of a brightness change, the direction of a rotation, the phase-encode axis,
+  the path of a motion), drawn once per item and type so L2 is more of the same change as L1.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 
 @dataclass(frozen=True)
+class SampleContext:
+    """What the sample step may look at: generators, the image's shape, modality and facts.
+
+    ``inputs`` holds what the caller states about the input (for CT: the display window and
+    pixel spacing, and whether the values are Hounsfield units); ``values`` the parameters
+    drawn so far, in table order, so a derived parameter can depend on them.
+    """
+
+    rng: np.random.Generator
+    shared_rng: Callable[[str], np.random.Generator]
+    shape: tuple[int, ...]
+    modality: str | None = None
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Uniform:
-    """A float drawn uniformly from ``[low, high]``."""
+    """A float drawn uniformly from ``[low, high]`` (the level's generator)."""
 
     low: float
     high: float
 
-    def sample(self, rng: np.random.Generator) -> float:
-        return float(rng.uniform(self.low, self.high))
+    def sample(self, ctx: SampleContext, name: str) -> float:
+        return float(ctx.rng.uniform(self.low, self.high))
 
     def __str__(self) -> str:
         return f"U[{self.low:g}, {self.high:g}]"
@@ -32,17 +55,18 @@ class Uniform:
 
 @dataclass(frozen=True)
 class SignedUniform:
-    """A magnitude drawn uniformly from ``[low, high]`` with a random sign."""
+    """A magnitude from ``[low, high]`` (the level's generator) times a sign drawn once per
+    item and type (the shared generator), so L1 and L2 of one item go the same way."""
 
     low: float
     high: float
 
-    def sample(self, rng: np.random.Generator) -> float:
-        sign = 1.0 if rng.random() < 0.5 else -1.0
-        return sign * float(rng.uniform(self.low, self.high))
+    def sample(self, ctx: SampleContext, name: str) -> float:
+        sign = 1.0 if ctx.shared_rng(name).random() < 0.5 else -1.0
+        return sign * float(ctx.rng.uniform(self.low, self.high))
 
     def __str__(self) -> str:
-        return f"±U[{self.low:g}, {self.high:g}]"
+        return f"±U[{self.low:g}, {self.high:g}] (sign shared by L1 and L2)"
 
 
 @dataclass(frozen=True)
@@ -52,8 +76,8 @@ class IntRange:
     low: int
     high: int
 
-    def sample(self, rng: np.random.Generator) -> int:
-        return int(rng.integers(self.low, self.high + 1))
+    def sample(self, ctx: SampleContext, name: str) -> int:
+        return int(ctx.rng.integers(self.low, self.high + 1))
 
     def __str__(self) -> str:
         return f"{{{self.low}..{self.high}}}"
@@ -65,8 +89,8 @@ class Choice:
 
     options: tuple[Any, ...]
 
-    def sample(self, rng: np.random.Generator) -> Any:
-        return self.options[int(rng.integers(len(self.options)))]
+    def sample(self, ctx: SampleContext, name: str) -> Any:
+        return self.options[int(ctx.rng.integers(len(self.options)))]
 
     def __str__(self) -> str:
         return "one of " + "/".join(str(o) for o in self.options)
@@ -80,8 +104,8 @@ class UniformVector:
     high: float
     size: int
 
-    def sample(self, rng: np.random.Generator) -> list[float]:
-        return [float(v) for v in rng.uniform(self.low, self.high, self.size)]
+    def sample(self, ctx: SampleContext, name: str) -> list[float]:
+        return [float(v) for v in ctx.rng.uniform(self.low, self.high, self.size)]
 
     def __str__(self) -> str:
         return f"{self.size} x U[{self.low:g}, {self.high:g}]"
@@ -89,24 +113,53 @@ class UniformVector:
 
 @dataclass(frozen=True)
 class Seed:
-    """A 63-bit seed for a random field (noise, overlay placement) drawn at apply time."""
+    """A 63-bit seed for a per-pixel random field (noise, overlay placement) drawn at apply time."""
 
-    def sample(self, rng: np.random.Generator) -> int:
-        return int(rng.integers(0, 2**63 - 1))
+    def sample(self, ctx: SampleContext, name: str) -> int:
+        return int(ctx.rng.integers(0, 2**63 - 1))
 
     def __str__(self) -> str:
         return "seed"
 
 
-ParamSpec = Uniform | SignedUniform | IntRange | Choice | UniformVector | Seed
+@dataclass(frozen=True)
+class Shared:
+    """``spec`` drawn from the type's shared generator: the same value at L1 and L2."""
+
+    spec: Any
+
+    def sample(self, ctx: SampleContext, name: str) -> Any:
+        return self.spec.sample(replace(ctx, rng=ctx.shared_rng(name)), name)
+
+    def __str__(self) -> str:
+        return f"{self.spec} (shared by L1 and L2)"
 
 
-def sample_params(table: Mapping[str, Any], rng: np.random.Generator) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Derived:
+    """A value computed by ``function(ctx)`` from the context and the values drawn before it
+    (an undersampling mask, motion poses, the Hounsfield scale of a CT input).
+    ``text`` describes it in the parameter tables."""
+
+    function: Callable[[SampleContext], Any]
+    text: str
+
+    def sample(self, ctx: SampleContext, name: str) -> Any:
+        return self.function(ctx)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+ParamSpec = Uniform | SignedUniform | IntRange | Choice | UniformVector | Seed | Shared | Derived
+
+
+def sample_params(table: Mapping[str, Any], ctx: SampleContext) -> dict[str, Any]:
     """Draw concrete values for one level's table, in the table's key order."""
-    return {
-        name: spec.sample(rng) if isinstance(spec, ParamSpec) else spec
-        for name, spec in table.items()
-    }
+    values = ctx.values
+    for name, spec in table.items():
+        values[name] = spec.sample(ctx, name) if isinstance(spec, ParamSpec) else spec
+    return dict(values)
 
 
 def describe_table(table: Mapping[str, Any]) -> str:

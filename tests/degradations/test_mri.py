@@ -10,8 +10,6 @@ from medqdeg.dataset_builder.degradations.mri import (
     bias_field_artifact,
     ghosting_artifact,
     kspace,
-    motion_segments,
-    object_movement,
     undersampling_artifact,
     undersampling_mask,
 )
@@ -78,27 +76,3 @@ def test_bias_field_ratio_is_smooth_and_exactly_exp_of_a_cubic(mr_image):
     # smooth: the field's second differences are tiny compared with the image's
     assert np.abs(np.diff(field, 2, axis=0)).max() < 1e-3
     assert field[field.shape[0] // 2, field.shape[1] // 2] == pytest.approx(1.0, abs=0.05)  # exp(0) at x = y = 0
-
-
-def test_motion_segments_cover_every_line_once_with_the_centre_in_the_reference_pose():
-    poses = motion_segments(lines=128, movements=3, rotation=5.0, translation=0.03, corrupted=0.5,
-                            size=128.0, motion_seed=9)
-    assert len(poses) == 4
-    covered = np.concatenate([lines for lines, _, _ in poses])
-    assert sorted(covered.tolist()) == list(range(128))
-    reference_lines, angle, shift = poses[0]
-    assert (angle, shift) == (0.0, (0.0, 0.0))
-    assert reference_lines.min() <= 64 <= reference_lines.max() and reference_lines.size == 64
-    assert all(2.5 <= abs(angle) <= 5.0 for _, angle, _ in poses[1:])
-    assert all(0.5 * 0.03 * 128 - 1e-9 <= np.hypot(*shift) <= 0.03 * 128 + 1e-9 for _, _, shift in poses[1:])
-
-
-def test_object_movement_error_grows_with_motion_and_vanishes_without_it(mr_image):
-    image = as_engine(mr_image)
-    common = {"movements": 2, "axis": 0, "motion_seed": 2}
-    small = object_movement(image, rotation=1.0, translation=0.005, corrupted=0.3, **common)
-    large = object_movement(image, rotation=6.0, translation=0.04, corrupted=0.6, **common)
-    assert 0 < np.abs(small - image).mean() < np.abs(large - image).mean()
-    # no movement at all reproduces the image (magnitude of a real, non-negative image)
-    still = object_movement(image, rotation=0.0, translation=0.0, corrupted=0.6, **common)
-    assert np.allclose(still, image, atol=1e-5)
