@@ -31,7 +31,7 @@ from .modalities import MODALITIES
 from .protocol import plan_item
 from .sources import ON_ERROR, SkipReport, iter_source, source_names
 
-BUILDER_VERSION = "0.1.0"
+BUILDER_VERSION = "0.2.0"
 CODE_VERSION = f"builder-{BUILDER_VERSION}-engine-{ENGINE_VERSION}"
 """Part of the cache key: generated data is rebuilt whenever it changes."""
 SPLITS = ("L0", "L1", "L2")
@@ -196,7 +196,8 @@ class MedQDeg(datasets.GeneratorBasedBuilder):
             yield item.id, self._example(item, image, item.id, item.id, NO_DEGRADATION, 0, None)
             return
         for name in self._plan(item):
-            degraded, record = degrade(image, name, level, seed=self.config.seed, item_id=item.id)
+            degraded, record = degrade(image, name, level, seed=self.config.seed, item_id=item.id,
+                                       modality=item.modality, **item.acquisition())
             example_id = f"{item.id}|{name}|L{level}"
             yield example_id, self._example(item, degraded, example_id, item.id, name, level, record.to_json())
 

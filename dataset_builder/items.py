@@ -47,6 +47,9 @@ class CleanItem:
     degradation: str | None = None  # set by sources whose images are degraded already
     severity: int = 0
     extra: dict[str, str] = field(default_factory=dict)
+    acquisition: Callable[[], dict[str, object]] = dict
+    """What the image's physics needs beyond its pixels, as ``degrade`` keyword arguments
+    (a CT display image's ``display_window`` and ``pixel_spacing``); called when degrading."""
 
     def load_image(self) -> Image.Image | np.ndarray:
         """The image (a loader is called each time: items do not hold decoded images)."""

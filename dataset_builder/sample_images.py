@@ -35,6 +35,7 @@ class SampleImage:
     origin: str
     license: str
     image: np.ndarray  # uint8, HxW or HxWx3
+    acquisition: dict[str, object]  # ``degrade`` keyword arguments the image's physics needs (CT: window, spacing)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class _Entry:
     origin: str
     license: str
     load: Callable[[], np.ndarray]
+    acquisition: Callable[[], dict[str, object]] = dict
 
 
 def _frame_attributes(dataset) -> dict[str, float]:
@@ -63,8 +65,29 @@ def _frame_attributes(dataset) -> dict[str, float]:
     return found
 
 
-def dicom_display(path: str, frame: int = 0) -> np.ndarray:
-    """Read a DICOM file (``frame`` of a multi-frame one) as the 8-bit display image.
+def _pixel_spacing(dataset) -> float | None:
+    """The mean of row and column spacing in mm, top-level or from an enhanced file's shared groups."""
+    sources = [dataset] + [measures for group in dataset.get("SharedFunctionalGroupsSequence", [])
+                           for measures in group.get("PixelMeasuresSequence", [])]
+    for source in sources:
+        if source.get("PixelSpacing"):
+            return float(np.mean([float(v) for v in source.PixelSpacing]))
+    return None
+
+
+@dataclass(frozen=True)
+class DicomImage:
+    """One DICOM frame: its values in the modality's units, the display image, and the window."""
+
+    values: np.ndarray  # grey: stored values through the modality LUT (HU for CT); colour: the RGB pixels
+    display: np.ndarray  # uint8, the image a viewer shows (see the module docstring)
+    window: tuple[float, float] | None  # (center, width) of the display, in the values' units; None for colour
+    pixel_spacing: float | None  # mm, the mean of the row and column spacing, where the file states it
+    modality: str | None
+
+
+def read_dicom(path: str, frame: int = 0) -> DicomImage:
+    """Read a DICOM file (``frame`` of a multi-frame one) as values and display image.
 
     See the module docstring for the windows.
     """
@@ -72,33 +95,55 @@ def dicom_display(path: str, frame: int = 0) -> np.ndarray:
     from pydicom.pixels import pixel_array
 
     dataset = pydicom.dcmread(path)
-    colour = dataset.get("SamplesPerPixel", 1) == 3
     frames = int(dataset.get("NumberOfFrames", 1) or 1)
     pixels = pixel_array(dataset, index=frame) if frames > 1 else dataset.pixel_array  # decodes one frame
-    if colour:
-        return pixels.astype(np.uint8)
+    pixel_spacing = _pixel_spacing(dataset)
+    modality = dataset.get("Modality")
+    if dataset.get("SamplesPerPixel", 1) == 3:
+        rgb = pixels.astype(np.uint8)
+        return DicomImage(values=rgb, display=rgb, window=None, pixel_spacing=pixel_spacing, modality=modality)
     attributes = _frame_attributes(dataset)
     values = pixels * attributes.get("RescaleSlope", 1.0) + attributes.get("RescaleIntercept", 0.0)
-    if dataset.get("Modality") == "CT" and "WindowCenter" in attributes and "WindowWidth" in attributes:
+    if modality == "CT" and "WindowCenter" in attributes and "WindowWidth" in attributes:
         low = attributes["WindowCenter"] - attributes["WindowWidth"] / 2
         high = attributes["WindowCenter"] + attributes["WindowWidth"] / 2
     else:
-        low, high = np.percentile(values, [0.5, 99.5])
-    scaled = np.clip((values - low) / max(high - low, 1e-9), 0.0, 1.0)
+        low, high = (float(v) for v in np.percentile(values, [0.5, 99.5]))
+    high = max(high, low + 1e-9)
+    scaled = np.clip((values - low) / (high - low), 0.0, 1.0)
     if dataset.get("PhotometricInterpretation") == "MONOCHROME1":
         scaled = 1.0 - scaled
-    return np.rint(scaled * 255).astype(np.uint8)
+    return DicomImage(values=values.astype(np.float32), display=np.rint(scaled * 255).astype(np.uint8),
+                      window=((low + high) / 2, high - low), pixel_spacing=pixel_spacing, modality=modality)
 
 
-def testdata_dicom(filename: str, frame: int = 0) -> np.ndarray:
-    """A DICOM file of pydicom's test data (pydicom-data included) as an 8-bit display image."""
+def dicom_display(path: str, frame: int = 0) -> np.ndarray:
+    """A DICOM file (``frame`` of a multi-frame one) as the 8-bit display image."""
+    return read_dicom(path, frame).display
+
+
+def _testdata_path(filename: str) -> str:
     from pydicom.data import get_testdata_file
 
     path = get_testdata_file(filename)
     if path is None:
         raise InvalidInputError("file", f"{filename!r} is not in pydicom's test data",
                                 "pydicom and pydicom-data installed (pip install pydicom-data)")
-    return dicom_display(path, frame)
+    return path
+
+
+def testdata_dicom(filename: str, frame: int = 0) -> np.ndarray:
+    """A DICOM file of pydicom's test data (pydicom-data included) as an 8-bit display image."""
+    return dicom_display(_testdata_path(filename), frame)
+
+
+@cache
+def testdata_ct_acquisition(filename: str) -> dict[str, object]:
+    """The facts a CT simulation needs about a test-data CT's display image: the window
+    it was shown in (``display_window``, HU) and ``pixel_spacing`` (mm), as ``degrade``
+    keyword arguments."""
+    dicom = read_dicom(_testdata_path(filename))
+    return {"display_window": dicom.window, "pixel_spacing": dicom.pixel_spacing}
 
 
 def _skimage(name: str) -> Callable[[], np.ndarray]:
@@ -114,17 +159,26 @@ def _dicom(filename: str) -> Callable[[], np.ndarray]:
     return lambda: testdata_dicom(filename)
 
 
+def _ct(filename: str, spacing: bool = True) -> tuple[Callable[[], np.ndarray], Callable[[], dict[str, object]]]:
+    """Loader and acquisition facts of a test-data CT; ``spacing=False`` where the file's
+    pixel spacing is wrong (an image downsized without updating it)."""
+    def acquisition() -> dict[str, object]:
+        facts = testdata_ct_acquisition(filename)
+        return facts if spacing else {**facts, "pixel_spacing": None}
+    return _dicom(filename), acquisition
+
+
 def _dicom_provenance(package: str, filename: str) -> tuple[str, str]:
     return DICOM_ORIGIN.format(package=package, file=filename), DICOM_LICENSE.format(package=package)
 
 
 CATALOGUE: dict[str, _Entry] = {
     "ct_head": _Entry("CT", "head", "axial head CT slice at the skull base, 512x512",
-                      *_dicom_provenance("pydicom-data", "J2K_pixelrep_mismatch.dcm"), _dicom("J2K_pixelrep_mismatch.dcm")),
+                      *_dicom_provenance("pydicom-data", "J2K_pixelrep_mismatch.dcm"), *_ct("J2K_pixelrep_mismatch.dcm")),
     "ct_brain": _Entry("CT", "head", "axial brain CT slice (enhanced CT, first frame), 512x512",
-                       *_dicom_provenance("pydicom-data", "eCT_Supplemental.dcm"), _dicom("eCT_Supplemental.dcm")),
+                       *_dicom_provenance("pydicom-data", "eCT_Supplemental.dcm"), *_ct("eCT_Supplemental.dcm")),
     "ct_small": _Entry("CT", "abdomen", "axial CT slice downsized to 128x128",
-                       *_dicom_provenance("pydicom", "CT_small.dcm"), _dicom("CT_small.dcm")),
+                       *_dicom_provenance("pydicom", "CT_small.dcm"), *_ct("CT_small.dcm", spacing=False)),
     "mr_abdomen": _Entry("MRI", "abdomen", "abdominal MR slice, 300x484",
                          *_dicom_provenance("pydicom", "examples_overlay.dcm"), _dicom("examples_overlay.dcm")),
     "mr_shoulder": _Entry("MRI", "shoulder", "shoulder MR slice, 1024x1024",
@@ -164,5 +218,7 @@ def load_sample(key: str, max_side: int = 512) -> SampleImage:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         image = np.asarray(Image.fromarray(image).resize(size, Image.Resampling.LANCZOS))
     image.setflags(write=False)
+    acquisition = entry.acquisition() if scale >= 1 else {}  # a resampled CT no longer has the file's spacing
     return SampleImage(key=key, modality=entry.modality, body_region=entry.body_region,
-                       description=entry.description, origin=entry.origin, license=entry.license, image=image)
+                       description=entry.description, origin=entry.origin, license=entry.license, image=image,
+                       acquisition=acquisition)

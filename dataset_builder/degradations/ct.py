@@ -1,15 +1,26 @@
 """CT degradations, simulated where CT forms its image: on the sinogram.
 
-A CT scanner measures line integrals of the attenuation map ``f`` (the parallel-beam
-Radon transform), one projection per view angle, and reconstructs the slice by filtered
-back-projection (FBP). Each degradation here forward-projects the image, removes or
-corrupts part of the sinogram as the scanner would, and reconstructs:
+A CT scanner measures line integrals of the linear attenuation coefficient ``mu`` (the
+parallel-beam Radon transform), one projection per view angle, and reconstructs the slice
+by filtered back-projection (FBP). Every simulation here runs in physical units:
+
+1. the image is taken to Hounsfield units (``HounsfieldScale``): values given in HU (a DICOM
+   through its rescale slope and intercept, any signed or 16-bit array) are used as they
+   are; a display image (8-bit PNG/JPEG, floats in [0, 1]) is mapped back through its
+   display window (given, or ``DEFAULT_WINDOW``), its saturated pixels set to air
+   (``AIR_HU``, below the window) and dense bone (``BONE_HU``, above it);
+2. HU to attenuation, ``mu = MU_WATER (1 + HU / 1000)`` per mm, times the pixel size in mm
+   (given, or ``DEFAULT_FIELD_OF_VIEW`` over the longer side), so a line integral is the
+   dimensionless ``-ln(transmission)`` of a real scan;
+3. projection, the degradation on the sinogram, FBP, back to HU, and the display window
+   applied after (values in HU come back in HU, clipped to the input's range).
 
 - ``sparse_view``: only ``views`` projections, equally spaced over 180 degrees;
 - ``limited_angle``: projections over an arc of ``arc`` degrees from ``start`` only
-  (the missing wedge), at the full-scan angular step;
-- ``low_dose``: every projection, with Poisson (quantum) noise on the photon counts of an
-  exposure of ``i0`` photons per detector bin (of a 512x512 slice; see ``photons_per_bin``).
+  (the missing wedge), reconstructed with the weight of the arc it has;
+- ``low_dose``: the scan repeated at ``dose`` times the full dose ``FULL_DOSE`` (photons per
+  detector bin), by inserting the extra quantum noise (Poisson) that the lower dose implies;
+- ``object_movement`` (``sinogram_motion``): the patient moves between views.
 
 Geometry (the convention of ``skimage.transform.radon``). An HxW image is centred on
 pixel ``(H // 2, W // 2)`` and implicitly zero-padded to the circumscribed square of side
@@ -55,8 +66,7 @@ from scipy import fft
 
 from ..errors import InvalidInputError
 from .channels import per_channel
-from .geometry import rigid_move
-from .params import Seed, Uniform
+from .params import Derived, IntRange, SampleContext, Seed, Uniform
 from .registry import register
 
 NUFFT_EPS = 1e-4
@@ -71,14 +81,8 @@ VIEWS_PER_DETECTOR_BIN = math.pi / 2
 """A full scan takes ``ceil(pi/2 x D)`` views over 180 degrees, the angular sampling
 condition for D detector bins (1139 views for a 512x512 slice, as on clinical scanners)."""
 
-THICKEST_TRANSMISSION = 0.03
-"""Transmission exp(-mu p_max) of the most attenuating ray of a low-dose scan (3 %)."""
-
 REFERENCE_BINS = 725
-"""D of a 512x512 slice: ``i0`` is given per detector bin of that matrix size."""
-
-MIN_THICKNESS = 0.05
-"""Floor on p_max, as a fraction of D, so a nearly empty image is not scaled to 3 %."""
+"""D of a 512x512 slice, the matrix the sparse-view literature counts views for."""
 
 RECONSTRUCTION_WINDOW = "ramp"
 """The apodisation W(w) of the ramp filter, as ``skimage.transform.iradon``'s
@@ -171,13 +175,15 @@ def _check_plane(image: np.ndarray) -> None:
 # --------------------------------------------------------------------- projector pair
 
 
-def radon(image: np.ndarray, angles: np.ndarray) -> np.ndarray:
+def radon(image: np.ndarray, angles: np.ndarray, shifts: np.ndarray | None = None) -> np.ndarray:
     """Parallel-beam sinogram (views x D, float32) of an HxW image at ``angles`` (degrees).
 
     Values are line integrals in image value x pixel, measured through the system blur of
     ``DETECTOR_BLUR``; row v is the projection at ``angles[v]``, column m the detector bin
     at ``s = m - D // 2`` (pixels). Same geometry and orientation as
-    ``skimage.transform.radon(image, angles, circle=False).T``.
+    ``skimage.transform.radon(image, angles, circle=False).T``. ``shifts`` (one per view,
+    pixels) moves each projection along the detector, ``p(theta, s - shift)``, as a phase
+    ramp ``exp(-2 pi i w shift)`` on its slice: the projection of the translated object.
     """
     _check_plane(image)
     angles = _check_angles(angles)
@@ -190,19 +196,22 @@ def radon(image: np.ndarray, angles: np.ndarray) -> np.ndarray:
     slices = plan.execute(np.ascontiguousarray(image, dtype=np.complex64)).reshape(angles.size, freqs.size)
     if DETECTOR_BLUR:
         slices *= (np.sinc(freqs) ** 2).astype(np.float32)
+    if shifts is not None:
+        slices *= np.exp(-2j * np.pi * np.outer(shifts, freqs)).astype(np.complex64)
     projections = fft.irfft(slices, n=length, axis=1)
     return projections[:, np.arange(bins) - bins // 2].astype(np.float32)
 
 
 def fbp(sinogram: np.ndarray, angles: np.ndarray, shape: tuple[int, int], *,
-        angle_step: float | None = None, window: str | None = None,
+        angle_step: float | np.ndarray | None = None, window: str | None = None,
         interpolation: bool | None = None) -> np.ndarray:
     """Filtered back-projection of a ``radon`` sinogram onto an HxW grid (float32, unclipped).
 
-    ``angle_step`` is the angular weight d_theta of each view in degrees (default
-    180 / views, right for views spread evenly over 180 degrees; a limited-angle scan
-    passes its own step so the missing wedge stays missing). ``window`` and
-    ``interpolation`` override ``RECONSTRUCTION_WINDOW`` and ``LINEAR_INTERPOLATION``.
+    ``angle_step`` is the angular weight d_theta of each view in degrees, one for all or one
+    per view (default 180 / views, right for views spread evenly over 180 degrees; a
+    weighted sum of two scans is one call with both sets of views, the second weighted
+    negative). ``window`` and ``interpolation`` override ``RECONSTRUCTION_WINDOW`` and
+    ``LINEAR_INTERPOLATION``.
     """
     angles = _check_angles(angles)
     window = RECONSTRUCTION_WINDOW if window is None else window
@@ -212,160 +221,255 @@ def fbp(sinogram: np.ndarray, angles: np.ndarray, shape: tuple[int, int], *,
         raise InvalidInputError("sinogram", f"has shape {sinogram.shape}",
                                 f"({angles.size}, {bins}) for {angles.size} angles and shape {shape}")
     length, freqs, ramp = _radial(bins, window, interpolation)
-    step = np.deg2rad(180.0 / angles.size if angle_step is None else angle_step)
+    step = np.deg2rad(np.broadcast_to(180.0 / angles.size if angle_step is None else angle_step, angles.shape))
     padded = np.zeros((angles.size, length), dtype=np.float64)
     padded[:, np.arange(bins) - bins // 2] = sinogram
-    filtered = (fft.rfft(padded, axis=1) * (ramp * step)).astype(np.complex64)
+    filtered = (fft.rfft(padded, axis=1) * ramp * step[:, None]).astype(np.complex64)
     plan = finufft.Plan(1, tuple(shape[:2]), eps=NUFFT_EPS, isign=1, dtype="complex64",
                         nthreads=NUFFT_THREADS)
     plan.setpts(*_polar_points(angles, freqs))
     return plan.execute(filtered.ravel()).real.astype(np.float32)
 
 
-def _reconstruct(image: np.ndarray, angles: np.ndarray, angle_step: float) -> np.ndarray:
-    return fbp(radon(image, angles), angles, image.shape, angle_step=angle_step)
+# ------------------------------------------------------------------- physical units
+
+MU_WATER = 0.0192
+"""Linear attenuation of water, per mm, at the ~70 keV effective energy of a 120 kVp beam."""
+
+AIR_HU, BONE_HU = -1000.0, 1000.0
+"""What the saturated pixels of a display image are taken to be: air below the window,
+dense (cortical) bone above it, where the window does not already reach them."""
+
+DEFAULT_WINDOW = (40.0, 400.0)
+"""(center, width) in HU of a display image whose window is not given: the soft-tissue
+window most public CT images are shown in."""
+
+DEFAULT_FIELD_OF_VIEW = 350.0
+"""The reconstruction field of view in mm assumed when the pixel size is not given (an
+adult abdomen or thorax; the longer side of the image spans it)."""
+
+
+def hounsfield_scale(ctx: SampleContext) -> dict[str, float | None]:
+    """How the engine's [0, 1] values map to HU for this input (the sample step's record).
+
+    ``{"low_hu", "high_hu"}``: the HU at engine values 0 and 1; ``{"below_hu", "above_hu"}``:
+    the HU given to saturated display pixels (None for input in HU, or where the window
+    already reaches air or bone); ``"pixel_mm"``: the pixel size.
+    """
+    value_window = ctx.inputs.get("value_window")
+    height, width = ctx.shape[:2]
+    pixel_mm = ctx.inputs.get("pixel_spacing") or DEFAULT_FIELD_OF_VIEW / max(height, width)
+    if value_window is not None:
+        low, high = (float(v) for v in value_window)
+        return {"low_hu": low, "high_hu": high, "below_hu": None, "above_hu": None, "pixel_mm": float(pixel_mm)}
+    center, width_hu = ctx.inputs.get("display_window") or DEFAULT_WINDOW
+    low, high = center - width_hu / 2, center + width_hu / 2
+    return {"low_hu": low, "high_hu": high, "below_hu": AIR_HU if low > AIR_HU else None,
+            "above_hu": BONE_HU if high < BONE_HU else None, "pixel_mm": float(pixel_mm)}
+
+
+HU_SCALE = Derived(hounsfield_scale, "HU of the input: its own values, or its display window "
+                                    f"(default C/W {DEFAULT_WINDOW[0]:g}/{DEFAULT_WINDOW[1]:g}) with saturated "
+                                    f"pixels as air ({AIR_HU:g}) and bone ({BONE_HU:g})")
+
+
+def to_attenuation(plane: np.ndarray, scale: dict) -> np.ndarray:
+    """Engine values [0, 1] -> attenuation per pixel, ``MU_WATER (1 + HU / 1000) x pixel_mm`` (>= 0)."""
+    hu = scale["low_hu"] + plane.astype(np.float32) * np.float32(scale["high_hu"] - scale["low_hu"])
+    if scale["below_hu"] is not None:
+        hu[plane <= 0.0] = scale["below_hu"]
+    if scale["above_hu"] is not None:
+        hu[plane >= 1.0] = scale["above_hu"]
+    return np.maximum(np.float32(MU_WATER * scale["pixel_mm"]) * (1.0 + hu / np.float32(1000.0)), 0.0)
+
+
+def from_attenuation(mu: np.ndarray, scale: dict) -> np.ndarray:
+    """Attenuation per pixel -> engine values: HU through the input's window, clipped to [0, 1]."""
+    hu = (mu / np.float32(MU_WATER * scale["pixel_mm"]) - 1.0) * np.float32(1000.0)
+    return np.clip((hu - np.float32(scale["low_hu"])) / np.float32(scale["high_hu"] - scale["low_hu"]), 0.0, 1.0)
+
+
+def with_artefact(image: np.ndarray, scale: dict, artefact) -> np.ndarray:
+    """The image plus the artefact of a degraded scan, in attenuation, on each channel.
+
+    ``artefact(mu)`` is the reconstruction of the degraded scan minus that of the ideal full
+    scan of the same object (one FBP: FBP is linear). Adding it to the clean image, rather
+    than showing the degraded reconstruction itself, keeps the clean image's own sharpness:
+    the input is a reconstruction already, and re-scanning it would blur it a second time
+    (the "full-scan floor"); only the streaks, noise and shading of the degradation are added.
+    """
+    def apply(plane: np.ndarray) -> np.ndarray:
+        mu = to_attenuation(plane, scale)
+        return from_attenuation(mu + artefact(mu), scale)
+
+    return per_channel(apply, image)
+
+
+def _even_angles(views: int, start: float = 0.0) -> np.ndarray:
+    return start + np.arange(views) * (180.0 / views)
+
+
+def rescanned(image: np.ndarray, scale: dict) -> np.ndarray:
+    """The image through an ideal, noise-free full scan and FBP: what reconstructing the
+    image itself gives. Its error against the image is the full-scan floor the severity
+    report quotes (``with_artefact`` keeps the degradations off that floor)."""
+    def apply(plane: np.ndarray) -> np.ndarray:
+        mu = to_attenuation(plane, scale)
+        angles = _even_angles(full_views(mu.shape))
+        return from_attenuation(fbp(radon(mu, angles), angles, mu.shape), scale)
+
+    return per_channel(apply, image)
+
+
+def scan_difference(mu: np.ndarray, angles: np.ndarray, weights: np.ndarray,
+                    start: float = 0.0) -> np.ndarray:
+    """FBP(scan at ``angles`` with per-view ``weights``, degrees) - FBP(ideal full scan), in one pass.
+
+    The two scans' views are stacked into one sinogram, the full scan's weighted negative.
+    """
+    full = _even_angles(full_views(mu.shape), start)
+    stacked = np.concatenate([np.asarray(angles, dtype=np.float64), full])
+    steps = np.concatenate([np.broadcast_to(weights, np.shape(angles)), np.full(full.size, -180.0 / full.size)])
+    return fbp(radon(mu, stacked), stacked, mu.shape, angle_step=steps)
 
 
 # -------------------------------------------------------------------------- artifacts
 
-SPARSE_VIEW_LEVELS = {
-    1: {"view_fraction": Uniform(0.25, 0.35)},
-    2: {"view_fraction": Uniform(0.06, 0.09)},
-}
 
+def views_for(ctx: SampleContext) -> int:
+    """The views of this image: ``views_512`` (the count at 512x512) x D / ``REFERENCE_BINS``, at least 2.
 
-def sparse_views(shape: tuple[int, ...], view_fraction: float) -> int:
-    """The number of views of a sparse scan: ``view_fraction`` of ``full_views(shape)``, at least 2.
-
-    Relative to the full scan, so a level means the same at every matrix size (at 512x512
-    the full scan has 1139 views: L1 keeps about 285-400 of them, L2 about 68-103).
+    The literature counts views for 512x512 slices; scaling with the detector keeps the
+    angular undersampling (views per detector bin) of a level the same at every matrix size.
     """
-    if not 0.0 < float(view_fraction) <= 1.0:
-        raise InvalidInputError("view_fraction", f"is {view_fraction}", "a fraction of the full scan in (0, 1]")
-    return max(2, round(float(view_fraction) * full_views(shape)))
+    return max(2, round(ctx.values["views_512"] * detector_bins(ctx.shape) / REFERENCE_BINS))
+
+
+VIEWS = Derived(views_for, "views_512 x D / 725")
+
+SPARSE_VIEW_LEVELS = {
+    1: {"views_512": IntRange(150, 200), "views": VIEWS, "scale": HU_SCALE},
+    2: {"views_512": IntRange(40, 60), "views": VIEWS, "scale": HU_SCALE},
+}
+"""Views over 180 degrees at 512x512 (a full scan has 1139): L1 150-200, L2 40-60, the range of
+the sparse-view literature (from about 200 down to 50 views, e.g. FBPConvNet's 143 and 50,
+and the 120/90/60 views of dual-domain studies)."""
 
 
 @register("sparse_view", category="artifacts", levels=SPARSE_VIEW_LEVELS, modalities={"CT"})
-def sparse_view(image: np.ndarray, *, view_fraction: float) -> np.ndarray:
-    """Sparse-view CT: ``sparse_views`` projections evenly spaced over 180 degrees, then FBP.
+def sparse_view(image: np.ndarray, *, views_512: int, views: int, scale: dict) -> np.ndarray:
+    """Sparse-view CT: ``views`` projections evenly spaced over 180 degrees, then FBP.
 
-    With V views, angles ``theta_k = 180 k / V`` degrees, k = 0..V-1, weighted
-    d_theta = pi / V. Angular undersampling leaves streak artifacts radiating from edges.
+    Angles ``theta_k = 180 k / V`` degrees, k = 0..V-1, weighted d_theta = pi / V. Angular
+    undersampling leaves streaks radiating from edges, strongest from bone and air
+    (``with_artefact``: the streaks are added to the clean image).
     """
-    views = sparse_views(image.shape, view_fraction)
-    angles = np.arange(views) * (180.0 / views)
-
-    def apply(plane: np.ndarray) -> np.ndarray:
-        return _reconstruct(plane, angles, 180.0 / views)
-
-    return np.clip(per_channel(apply, image), 0.0, 1.0)
+    if int(views) < 2:
+        raise InvalidInputError("views", f"is {views}", "at least 2 views")
+    angles = _even_angles(int(views))
+    return with_artefact(image, scale, lambda mu: scan_difference(mu, angles, 180.0 / int(views)))
 
 
 LIMITED_ANGLE_LEVELS = {
-    1: {"arc": Uniform(160.0, 170.0), "start": Uniform(0.0, 180.0)},
-    2: {"arc": Uniform(100.0, 120.0), "start": Uniform(0.0, 180.0)},
+    1: {"arc": Uniform(150.0, 160.0), "start": Uniform(0.0, 180.0), "scale": HU_SCALE},
+    2: {"arc": Uniform(90.0, 100.0), "start": Uniform(0.0, 180.0), "scale": HU_SCALE},
 }
+"""Arcs of the limited-angle literature (150, 120 and 90 degrees are the usual test cases):
+L1 150-160 degrees, L2 90-100 degrees."""
 
 
 @register("limited_angle", category="artifacts", levels=LIMITED_ANGLE_LEVELS, modalities={"CT"})
-def limited_angle(image: np.ndarray, *, arc: float, start: float) -> np.ndarray:
+def limited_angle(image: np.ndarray, *, arc: float, start: float, scale: dict) -> np.ndarray:
     """Limited-angle CT: views over ``[start, start + arc)`` degrees only, then FBP.
 
-    The views keep the full-scan step ``d_theta = 180 / full_views(shape)`` degrees, so
-    ``round(arc / d_theta)`` are taken; the Fourier wedge of the missing 180 - arc degrees
-    stays empty, which blurs and shades edges running along the missing directions.
+    The views keep the full-scan step ``180 / full_views(shape)`` degrees, so
+    ``n = round(arc / step)`` are taken, and each is weighted d_theta = pi / n: the
+    reconstruction is normalised for the arc it has, so the mean attenuation is kept while
+    the Fourier wedge of the missing 180 - arc degrees stays empty (edges along the
+    missing directions blur out and shade).
     """
     if not 0.0 < float(arc) <= 180.0:
         raise InvalidInputError("arc", f"is {arc}", "an angular range in (0, 180] degrees")
 
-    def apply(plane: np.ndarray) -> np.ndarray:
-        step = 180.0 / full_views(plane.shape)
+    def artefact(mu: np.ndarray) -> np.ndarray:
+        step = 180.0 / full_views(mu.shape)
         count = max(2, round(float(arc) / step))
-        angles = float(start) + step * np.arange(count)
-        return _reconstruct(plane, angles, step)
+        return scan_difference(mu, float(start) + step * np.arange(count), 180.0 / count, start=float(start))
 
-    return np.clip(per_channel(apply, image), 0.0, 1.0)
+    return with_artefact(image, scale, artefact)
 
 
 # ------------------------------------------------------------------------------- noise
 
+FULL_DOSE = 1.0e6
+"""Photons per detector bin and view of the full-dose scan that the input image stands for
+(an unattenuated ray; of the order of clinical routine doses in 2D simulation studies)."""
+
 LOW_DOSE_LEVELS = {
-    1: {"i0": Uniform(1.5e5, 3.0e5), "noise_seed": Seed()},
-    2: {"i0": Uniform(1.0e4, 2.0e4), "noise_seed": Seed()},
+    1: {"dose": 0.25, "noise_seed": Seed(), "scale": HU_SCALE},
+    2: {"dose": 0.05, "noise_seed": Seed(), "scale": HU_SCALE},
 }
+"""L1: a quarter of the full dose, the low-dose convention of the AAPM-Mayo Low Dose CT Grand
+Challenge (McCollough et al., Med. Phys. 2017); L2: 5%, an ultra-low dose."""
 
 
-def attenuation_scale(sinogram: np.ndarray) -> float:
-    """mu, the attenuation per unit image value and pixel, of a simulated exposure.
+def dose_noise(sinogram: np.ndarray, dose: float, rng: np.random.Generator) -> np.ndarray:
+    """The extra noise on the line integrals of the same scan at ``dose`` x ``FULL_DOSE``.
 
-    ``mu = ln(1 / THICKEST_TRANSMISSION) / max(p_max, MIN_THICKNESS x D)``: the most
-    attenuating ray keeps 3 % of its photons (a head or thin body; the image's pixel size
-    is thereby set so that its densest path is realistic), whatever the image size.
+    The input already carries full-dose noise of variance 1 / (N0 exp(-p)) per ray; a scan
+    at fraction f has variance 1 / (f N0 exp(-p)). The difference is the quantum noise of
+    Poisson counts at an effective N_eff = N0 f / (1 - f): counts ~ Poisson(N_eff exp(-p)),
+    noise = ln(N_eff exp(-p) / max(counts, 1/2)) (noise insertion, Yu et al., Med. Phys.
+    2012, the method behind the AAPM challenge's quarter-dose data). Rays starved of photons
+    give the streaks of real low-dose scans; image noise variance grows as 1 / f overall.
     """
-    floor = MIN_THICKNESS * sinogram.shape[1]
-    return float(np.log(1.0 / THICKEST_TRANSMISSION) / max(float(sinogram.max()), floor))
-
-
-def photons_per_bin(shape: tuple[int, ...], i0: float) -> float:
-    """Photons per detector bin for an image of ``shape`` at the dose level ``i0``.
-
-    ``i0 x D / REFERENCE_BINS``: ``i0`` itself at 512x512. FBP noise has a standard deviation
-    ~ sqrt(D / photons per bin) in pixel units (more views, fewer photons each), so this
-    keeps the per-pixel noise, and thus what a level means, the same at every matrix size.
-    """
-    return float(i0) * detector_bins(shape) / REFERENCE_BINS
-
-
-def poisson_sinogram(sinogram: np.ndarray, i0: float, rng: np.random.Generator) -> np.ndarray:
-    """The sinogram re-measured with ``i0`` incident photons per bin (Beer-Lambert, Poisson).
-
-    counts ~ Poisson(i0 exp(-mu p)); p_noisy = -ln(max(counts, 1) / i0) / mu.
-    """
-    mu = attenuation_scale(sinogram)
-    expected = i0 * np.exp(-mu * sinogram.astype(np.float64))
-    counts = np.maximum(rng.poisson(expected), 1)
-    return (-np.log(counts / i0) / mu).astype(np.float32)
+    if not 0.0 < float(dose) < 1.0:
+        raise InvalidInputError("dose", f"is {dose}", "a fraction of the full dose in (0, 1)")
+    expected = FULL_DOSE * dose / (1.0 - dose) * np.exp(-sinogram.astype(np.float64))
+    counts = np.maximum(rng.poisson(expected), 0.5)
+    return np.log(expected / counts).astype(np.float32)
 
 
 @register("low_dose", category="noise", levels=LOW_DOSE_LEVELS, modalities={"CT"})
-def low_dose(image: np.ndarray, *, i0: float, noise_seed: int) -> np.ndarray:
-    """Low-dose CT: a full scan with ``i0`` photons per detector bin, quantum noise, FBP.
+def low_dose(image: np.ndarray, *, dose: float, noise_seed: int, scale: dict) -> np.ndarray:
+    """Low-dose CT: the full scan repeated at ``dose`` x ``FULL_DOSE``.
 
-    ``full_views(shape)`` views over 180 degrees; the counts of each ray are
-    Poisson(I0 exp(-mu p)), I0 = ``photons_per_bin(shape, i0)`` (= ``i0`` at 512x512),
-    with ``mu`` from ``attenuation_scale`` (thickest ray at 3 % transmission),
-    log-converted back to line integrals and reconstructed. Noise in the image grows as
-    1 / sqrt(i0) and is streaky behind dense structures. A clinical full dose is of
-    order 1e5..1e6 photons per bin.
+    ``full_views(shape)`` views over 180 degrees; ``dose_noise`` gives the extra quantum
+    noise of the lower dose on each ray, and its FBP is added to the image. Noise is streaky
+    behind dense structures and its variance in HU grows as 1 / dose.
     """
-    if not float(i0) >= 1.0:
-        raise InvalidInputError("i0", f"is {i0}", "at least 1 photon per detector bin")
     rng = np.random.default_rng(noise_seed)
 
-    def apply(plane: np.ndarray) -> np.ndarray:
-        views = full_views(plane.shape)
-        angles = np.arange(views) * (180.0 / views)
-        noisy = poisson_sinogram(radon(plane, angles), photons_per_bin(plane.shape, i0), rng)
-        return fbp(noisy, angles, plane.shape)
+    def artefact(mu: np.ndarray) -> np.ndarray:
+        angles = _even_angles(full_views(mu.shape))
+        return fbp(dose_noise(radon(mu, angles), dose, rng), angles, mu.shape)
 
-    return np.clip(per_channel(apply, image), 0.0, 1.0)
+    return with_artefact(image, scale, artefact)
 
 
 # ------------------------------------------------------------------------------ motion
 
 
-def sinogram_motion(image: np.ndarray, poses: list[dict]) -> np.ndarray:
-    """Movement between views: each view projects the object in the pose of its time, then FBP."""
-    def apply(plane: np.ndarray) -> np.ndarray:
-        views = full_views(plane.shape)
-        angles = np.arange(views) * (180.0 / views)
+def sinogram_motion(image: np.ndarray, poses: list[dict], scale: dict) -> np.ndarray:
+    """The patient moves between views: each view projects the object in its segment's pose.
+
+    A full scan's views are acquired in order over 180 degrees, view v at t = (v + 1/2) / V.
+    A rigid pose is exact on the sinogram: the object rotated by ``angle`` (counter-clockwise)
+    projects at theta as the still object at theta - angle, and a translation (dy, dx) moves
+    the projection along the detector by dx cos(theta) - dy sin(theta). The moved views,
+    reconstructed at their nominal angles, minus the still scan (``with_artefact``): the
+    inconsistent views give motion streaks and doubled edges.
+    """
+    def artefact(mu: np.ndarray) -> np.ndarray:
+        views = full_views(mu.shape)
+        angles = _even_angles(views)
         times = (np.arange(views) + 0.5) / views
-        sinogram = np.empty((views, detector_bins(plane.shape)), dtype=np.float32)
+        offset, dy, dx = np.zeros(views), np.zeros(views), np.zeros(views)
         for pose in poses:
             chosen = (times >= pose["start"]) & (times < pose["end"])
-            if chosen.any():
-                moved = rigid_move(plane, pose["angle"], tuple(pose["shift"]))
-                sinogram[chosen] = radon(moved, angles[chosen])
-        return fbp(sinogram, angles, plane.shape)
+            offset[chosen], dy[chosen], dx[chosen] = pose["angle"], pose["shift"][0], pose["shift"][1]
+        theta = np.deg2rad(angles)
+        moved = radon(mu, angles - offset, dx * np.cos(theta) - dy * np.sin(theta))
+        return fbp(moved - radon(mu, angles), angles, mu.shape)
 
-    return np.clip(per_channel(apply, image), 0.0, 1.0)
+    return with_artefact(image, scale, artefact)

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .ct import sinogram_motion
+from .ct import hounsfield_scale, sinogram_motion
 from .general import exposure_motion
 from .geometry import reference_length
 from .mri import kspace_motion
@@ -85,6 +85,8 @@ MOVEMENT_LEVELS = {
         "axis": Shared(Choice((0, 1))),
         "poses": Derived(motion_poses, "2 sudden moves at shared times, each pose U(0.5, 1) x the maxima, "
                                        "direction shared by L1 and L2"),
+        "scale": Derived(lambda ctx: hounsfield_scale(ctx) if physics_of(ctx.modality) == "sinogram" else None,
+                         "HU of a CT input (see ct.hounsfield_scale); None otherwise"),
     }
     for level, (degrees, translation) in {1: (4.0, 0.015), 2: (10.0, 0.04)}.items()
 }
@@ -92,7 +94,7 @@ MOVEMENT_LEVELS = {
 
 @register("object_movement", category="motion", levels=MOVEMENT_LEVELS)
 def object_movement(image: np.ndarray, *, degrees: float, translation: float, physics: str, axis: int,
-                    poses: list[dict[str, Any]]) -> np.ndarray:
+                    poses: list[dict[str, Any]], scale: dict | None) -> np.ndarray:
     """Patient movement during the acquisition, through the modality's physics (see the module).
 
     ``degrees`` and ``translation`` are the level's maxima (recorded for reference); the
@@ -101,5 +103,5 @@ def object_movement(image: np.ndarray, *, degrees: float, translation: float, ph
     if physics == "k-space":
         return kspace_motion(image, poses, axis)
     if physics == "sinogram":
-        return sinogram_motion(image, poses)
+        return sinogram_motion(image, poses, scale)
     return exposure_motion(image, poses)

@@ -28,7 +28,7 @@ from PIL import Image
 
 from ..degradations.rng import stable_hash
 from ..items import LETTERS, CleanItem
-from ..sample_images import CATALOGUE, testdata_dicom
+from ..sample_images import CATALOGUE, testdata_ct_acquisition, testdata_dicom
 
 SOURCE = "embedded"
 MNI_FILE = "mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz"
@@ -64,6 +64,7 @@ class EmbeddedImage:
     stain: str | None = None
     doppler: bool = False
     eye: str | None = None
+    acquisition: Callable[[], dict[str, object]] = dict  # ``degrade`` keyword arguments (CT: window, spacing)
 
 
 def _crop(load: Callable[[], np.ndarray], top: float, left: float, size: float) -> Callable[[], np.ndarray]:
@@ -117,7 +118,8 @@ def _catalogue_images() -> list[EmbeddedImage]:
             images.append(EmbeddedImage(
                 key=key if index == 0 else f"{key}-crop{index}", modality=entry.modality,
                 load=load if index == 0 else _crop(load, top, left, size),
-                origin=entry.origin + ("" if index == 0 else f", crop {index}"), license=entry.license, **fact))
+                origin=entry.origin + ("" if index == 0 else f", crop {index}"), license=entry.license,
+                acquisition=entry.acquisition, **fact))  # crops keep the window and the pixel size
     return images
 
 
@@ -141,7 +143,8 @@ def _dicom_frames() -> list[EmbeddedImage]:
                 key=f"{file.removesuffix('.dcm')}-f{frame}", modality=modality,
                 load=_limit(functools.partial(testdata_dicom, file, frame)),
                 origin=provenance.format(file=file, data=data) + f", frame {frame}",
-                license=licence.format(data=data), **fact))
+                license=licence.format(data=data),
+                acquisition=functools.partial(testdata_ct_acquisition, file) if modality == "CT" else dict, **fact))
     return images
 
 
@@ -267,4 +270,5 @@ def embedded_items() -> Iterator[CleanItem]:
                 id=item_id, image=load, question=question, options=options, answer=answer,
                 modality=image.modality, source=SOURCE, capability=capability, skill=skill,
                 origin=image.origin, license=image.license, location=f"embedded:{image.key}",
+                acquisition=image.acquisition,
             )
