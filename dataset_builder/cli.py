@@ -15,16 +15,22 @@ import json
 import sys
 from pathlib import Path
 
-from .image_files import read_image, write_image
+from .image_files import display, read_ct_values, read_image, write_image
 from .sample_images import CATALOGUE, load_sample
 
 
 def _degrade(args: argparse.Namespace) -> int:
+    """Degrade one file. A DICOM CT is degraded in Hounsfield units and its window applied after
+    (a ``.npy`` output keeps the HU values)."""
     from .degradations import degrade
 
-    image = read_image(args.input)
+    ct = read_ct_values(args.input)
+    image = ct.values if ct is not None else read_image(args.input)
+    facts = {"pixel_spacing": ct.pixel_spacing} if ct is not None else {}
     out, record = degrade(image, args.type, args.level, seed=args.seed, item_id=args.item_id,
-                          modality=args.modality, force=args.force)
+                          modality=args.modality, force=args.force, **facts)
+    if ct is not None and Path(args.output).suffix.lower() != ".npy":
+        out = display(out, ct.window)
     write_image(out, args.output)
     if args.record:
         Path(args.record).write_text(record.to_json() + "\n")

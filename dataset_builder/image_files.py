@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from .errors import InvalidInputError
-from .sample_images import dicom_display
+from .sample_images import DicomImage, dicom_display, read_dicom
 
 
 def is_dicom(path: Path) -> bool:
@@ -24,6 +24,26 @@ def is_dicom(path: Path) -> bool:
     with path.open("rb") as handle:
         handle.seek(128)
         return handle.read(4) == b"DICM"
+
+
+def read_ct_values(path: str | Path) -> DicomImage | None:
+    """A DICOM CT file's Hounsfield units (through its rescale slope and intercept), window and
+    pixel spacing; None for any other file, so the caller reads it as an image."""
+    path = Path(path)
+    if not path.is_file() or path.suffix.lower() == ".npy" or not is_dicom(path):
+        return None
+    try:
+        dicom = read_dicom(str(path))
+    except Exception as error:  # pydicom raises many types for broken files
+        raise InvalidInputError("file", f"is not a readable DICOM image ({error})",
+                                "a DICOM file with pixel data", item=str(path)) from error
+    return dicom if dicom.modality == "CT" and dicom.window is not None else None
+
+
+def display(values: np.ndarray, window: tuple[float, float]) -> np.ndarray:
+    """8-bit display of ``values`` through ``window`` = (center, width), as a viewer shows it."""
+    center, width = window
+    return np.rint(np.clip((values - (center - width / 2)) / width, 0.0, 1.0) * 255).astype(np.uint8)
 
 
 def read_image(path: str | Path) -> Image.Image | np.ndarray:
