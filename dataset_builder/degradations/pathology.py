@@ -380,26 +380,51 @@ def dark_spots_artifact(
     lobes = layout.lobes
     if len(lobes) == 0 or opacity == 0:
         return image.copy()
-    opacities = lobes.opacity.astype(np.float32)[:, None, None]
-    brown = layout.brown.astype(np.float32)[layout.spot][:, None, None]
-
-    def fields(rho: np.ndarray, part: slice) -> list[np.ndarray]:
-        field = np.exp(-2.0 * rho * rho) * (rho < _LOBE_REACH)
-        weight = opacities[part] * field
-        return [field, weight * (1.0 - brown[part]), weight * brown[part]]
-
-    # the field comes first: it is positive wherever the two weighted parts are
-    total, black_part, brown_part = _render(shape, lobes, _LOBE_REACH, fields)
-    # coverage of the blob times the field-weighted mean opacity of the lobes under it
+    # one window per spot: its lobes share the spot's opacity and colour, so the black and
+    # brown density maps are the spot's field times two constants
+    height, width = shape
+    total = np.zeros(shape, dtype=np.float32)
+    black_part = np.zeros(shape, dtype=np.float32)
+    brown_part = np.zeros(shape, dtype=np.float32)
+    first = np.searchsorted(layout.spot, np.arange(count + 1)).tolist()
+    reach = (_LOBE_REACH * np.maximum(lobes.ry, lobes.rx)).tolist()
+    cys, cxs, rys, rxs = (v.tolist() for v in (lobes.cy, lobes.cx, lobes.ry, lobes.rx))
+    coss, sins = np.cos(lobes.angle).tolist(), np.sin(lobes.angle).tolist()
+    boxes = [(max(0, math.floor(cy - r)), min(height, math.ceil(cy + r) + 1),
+              max(0, math.floor(cx - r)), min(width, math.ceil(cx + r) + 1))
+             for cy, cx, r in zip(cys, cxs, reach, strict=True)]
+    for k in range(count):
+        own = range(first[k], first[k + 1])
+        y0, y1 = min(boxes[i][0] for i in own), max(boxes[i][1] for i in own)
+        x0, x1 = min(boxes[i][2] for i in own), max(boxes[i][3] for i in own)
+        if y0 >= y1 or x0 >= x1:
+            continue
+        field = np.zeros((y1 - y0, x1 - x0), dtype=np.float32)
+        for i in own:
+            by0, by1, bx0, bx1 = boxes[i]
+            if by0 >= by1 or bx0 >= bx1:
+                continue
+            dy = np.arange(by0, by1, dtype=np.float32)[:, None] - np.float32(cys[i])
+            dx = np.arange(bx0, bx1, dtype=np.float32)[None, :] - np.float32(cxs[i])
+            cos, sin = np.float32(coss[i]), np.float32(sins[i])
+            along = (dy * cos + dx * sin) * np.float32(1.0 / rys[i])
+            across = (dx * cos - dy * sin) * np.float32(1.0 / rxs[i])
+            rho2 = along * along + across * across
+            field[by0 - y0 : by1 - y0, bx0 - x0 : bx1 - x0] += np.exp(-2.0 * rho2) * (rho2 < _LOBE_REACH**2)
+        weight = float(lobes.opacity[first[k]])
+        total[y0:y1, x0:x1] += field
+        black_part[y0:y1, x0:x1] += np.float32(weight * (1.0 - layout.brown[k])) * field
+        brown_part[y0:y1, x0:x1] += np.float32(weight * layout.brown[k]) * field
+    # coverage of the blob times the field-weighted mean opacity of the spots under it
     where = np.flatnonzero(total > _FIELD_LEVEL)
     field_at = total.ravel()[where]
     cover = _smoothstep((field_at - _FIELD_LEVEL) / _FIELD_SOFT) / field_at
     grey = image.ndim == 2
-    out = _absorb(image, where, [
+    # absorption only darkens: an input in [0, 1] stays in [0, 1]
+    return _absorb(image, where, [
         (black_part.ravel()[where] * cover, _optical_density(DEBRIS_BLACK, grey)),
         (brown_part.ravel()[where] * cover, _optical_density(DEBRIS_BROWN, grey)),
     ])
-    return np.clip(out, 0.0, 1.0)
 
 
 # --------------------------------------------------------------------------- bubbles
