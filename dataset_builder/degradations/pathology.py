@@ -292,8 +292,9 @@ def blood_cell_artifact(
     (density,) = _render(shape, layout, 1.0, cells)
     density = ndimage.gaussian_filter(density, 0.1 * radius * math.sqrt(shape[0] * shape[1]), truncate=2.5)
     od = _optical_density(RBC_TRANSMITTANCE, grey=image.ndim == 2)
+    # absorption only darkens: an input in [0, 1] stays in [0, 1]
     where = np.flatnonzero(density)
-    return np.clip(_absorb(image, where, [(density.ravel()[where], od)]), 0.0, 1.0)
+    return _absorb(image, where, [(density.ravel()[where], od)])
 
 
 # ------------------------------------------------------------------------ dark spots
