@@ -13,6 +13,12 @@ where ``T`` is the object's RGB transmittance at full density (its colour seen o
 glass). ``opacity`` in [0, 1] is the fraction of that full density; pixels outside every
 object are left exactly as they were. On a grey image (HxW) the same overlays are applied
 with the luminance (Rec. 601) of their colours.
+
+Levels are "more of the same": the ``layout_seed`` (and, for red cells, the cell size and
+the number of haemorrhage streaks) is drawn from the type's shared generator, so L1 and L2
+of one item use the same seed. Each layout draws one row of uniform numbers per object,
+in order, so the first N objects of a larger layout are those of a smaller one: L2 holds
+L1's objects (grown or darkened where L2's magnitudes are larger) plus more.
 """
 
 from __future__ import annotations
@@ -22,14 +28,46 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
+from scipy import ndimage, special
 
 from ..errors import InvalidInputError
 from .channels import luminance
-from .params import IntRange, Seed, Uniform
+from .params import IntRange, Seed, Shared, Uniform
 from .registry import register
 
 HISTOPATHOLOGY = {"Histopathology"}
+
+# ---------------------------------------------------------------------- measurement
+
+GLASS_LUMINANCE = 220
+"""8-bit luminance from which a pixel counts as bright glass (or empty lumen), not tissue."""
+
+
+def changed_tissue_share(clean_uint8: np.ndarray, degraded_uint8: np.ndarray, threshold: int = 10) -> float:
+    """Share of the tissue pixels that a slide overlay changed by ``threshold`` grey levels or more.
+
+    Both images are 8-bit, HxW or HxWx3, of the same shape. A pixel is changed when the
+    largest absolute difference over its channels is >= ``threshold``. Tissue is every
+    pixel whose clean luminance (Rec. 601, on 0-255) is below ``GLASS_LUMINANCE`` = 220:
+    bright, nearly white glass and empty lumina (about 235 on an H-DAB slide) are left out,
+    stained tissue and stroma (below ~215) are in. An image without any tissue pixel is
+    measured over all its pixels.
+    """
+    clean = np.asarray(clean_uint8)
+    degraded = np.asarray(degraded_uint8)
+    if clean.shape != degraded.shape or clean.ndim not in (2, 3):
+        raise InvalidInputError("degraded_uint8", f"has shape {degraded.shape}",
+                                f"the clean image's shape {clean.shape} (HxW or HxWx3)")
+    diff = np.abs(degraded.astype(np.int16) - clean.astype(np.int16))
+    lum = clean.astype(np.float32)
+    if clean.ndim == 3:
+        diff = diff.max(axis=2)
+        lum = luminance(lum)
+    tissue = lum < GLASS_LUMINANCE
+    if not tissue.any():
+        tissue = np.ones_like(tissue)
+    return float(np.count_nonzero((diff >= threshold) & tissue) / np.count_nonzero(tissue))
+
 
 # ---------------------------------------------------------------------------- helpers
 
@@ -159,11 +197,13 @@ RBC_TRANSMITTANCE = (0.80, 0.25, 0.30)
 """RGB of an eosin-red erythrocyte at full thickness on white glass."""
 
 BLOOD_CELL_LEVELS = {
-    1: {"coverage": Uniform(0.03, 0.06), "radius": Uniform(0.009, 0.012),
-        "opacity": Uniform(0.45, 0.60), "clusters": IntRange(1, 2), "layout_seed": Seed()},
-    2: {"coverage": Uniform(0.16, 0.24), "radius": Uniform(0.009, 0.012),
-        "opacity": Uniform(0.75, 0.95), "clusters": IntRange(2, 4), "layout_seed": Seed()},
+    1: {"coverage": Uniform(0.04, 0.07), "radius": Shared(Uniform(0.009, 0.012)),
+        "opacity": Uniform(0.50, 0.65), "clusters": Shared(IntRange(1, 3)), "layout_seed": Shared(Seed())},
+    2: {"coverage": Uniform(0.18, 0.26), "radius": Shared(Uniform(0.009, 0.012)),
+        "opacity": Uniform(0.75, 0.95), "clusters": Shared(IntRange(1, 3)), "layout_seed": Shared(Seed())},
 }
+"""L2 is the same haemorrhage as L1 (same cell size, streaks and seed): L1's cells plus
+about four times as many more, each denser."""
 
 _EVANS_FUNG = (0.81, 7.83, -4.39)  # thickness polynomial (um) of a 3.91-um-radius cell
 _EVANS_FUNG_MAX = 2.5657  # its maximum, at 0.70 of the radius
@@ -187,32 +227,35 @@ def blood_cell_layout(
     """Where the red cells of ``blood_cell_artifact`` lie (pixels), drawn from ``layout_seed``.
 
     N = round(coverage x H x W / (pi r^2)) cells of radius r = ``radius`` x the reference
-    side (each jittered by +-12%, axis ratio 0.80-1.00, any orientation). A quarter are
-    scattered uniformly; the rest lie in ``clusters`` haemorrhage streaks, each a band of
+    side (each jittered by +-12%, axis ratio 0.80-1.00, any orientation). About a quarter
+    are scattered uniformly; the rest lie in ``clusters`` haemorrhage streaks, each a band of
     length 0.15-0.50 and Gaussian width 0.015-0.050 of the reference length at a random angle.
+    The streaks are drawn first, then one row of numbers per cell, so with the same seed and
+    streaks a larger coverage keeps every cell of a smaller one and adds more.
     """
     height, width = shape
     short = math.sqrt(height * width)
     rng = np.random.default_rng(layout_seed)
     r_px = radius * short
     n = round(float(coverage) * height * width / (np.pi * r_px * r_px))
-    n_streak = round(0.75 * n) if clusters > 0 else 0
-    cy = rng.uniform(0, height, n)
-    cx = rng.uniform(0, width, n)
-    if n_streak:
-        member = rng.integers(0, clusters, n_streak)
-        centre = rng.uniform((0.1 * height, 0.1 * width), (0.9 * height, 0.9 * width), (clusters, 2))
-        theta = rng.uniform(0.0, np.pi, clusters)
-        length = rng.uniform(0.15, 0.50, clusters) * short
-        spread = rng.uniform(0.015, 0.050, clusters) * short
-        along = rng.uniform(-0.5, 0.5, n_streak) * length[member]
-        across = rng.standard_normal(n_streak) * spread[member]
-        cy[:n_streak] = centre[member, 0] + along * np.sin(theta[member]) + across * np.cos(theta[member])
-        cx[:n_streak] = centre[member, 1] + along * np.cos(theta[member]) - across * np.sin(theta[member])
-    size = r_px * rng.uniform(0.88, 1.12, n)
+    streak = rng.random((clusters, 5))  # centre y, centre x, angle, length, width
+    u = rng.random((n, 10))  # y, x, scattered?, streak, along, across, size, axes, angle, opacity
+    cy = u[:, 0] * height
+    cx = u[:, 1] * width
+    in_streak = (u[:, 2] < 0.75) & (clusters > 0)
+    if in_streak.any():
+        member = np.minimum((u[in_streak, 3] * clusters).astype(np.int64), clusters - 1)
+        centre_y = (0.1 + 0.8 * streak[member, 0]) * height
+        centre_x = (0.1 + 0.8 * streak[member, 1]) * width
+        theta = np.pi * streak[member, 2]
+        along = (u[in_streak, 4] - 0.5) * (0.15 + 0.35 * streak[member, 3]) * short
+        across = special.ndtri(np.clip(u[in_streak, 5], 1e-6, 1 - 1e-6)) * (0.015 + 0.035 * streak[member, 4]) * short
+        cy[in_streak] = centre_y + along * np.sin(theta) + across * np.cos(theta)
+        cx[in_streak] = centre_x + along * np.cos(theta) - across * np.sin(theta)
+    size = r_px * (0.88 + 0.24 * u[:, 6])
     return EllipseLayout(
-        cy=cy, cx=cx, ry=size, rx=size * rng.uniform(0.80, 1.00, n),
-        angle=rng.uniform(0.0, np.pi, n), opacity=opacity * rng.uniform(0.75, 1.00, n),
+        cy=cy, cx=cx, ry=size, rx=size * (0.80 + 0.20 * u[:, 7]),
+        angle=np.pi * u[:, 8], opacity=opacity * (0.75 + 0.25 * u[:, 9]),
     )
 
 
@@ -249,8 +292,9 @@ def blood_cell_artifact(
     (density,) = _render(shape, layout, 1.0, cells)
     density = ndimage.gaussian_filter(density, 0.1 * radius * math.sqrt(shape[0] * shape[1]), truncate=2.5)
     od = _optical_density(RBC_TRANSMITTANCE, grey=image.ndim == 2)
+    # absorption only darkens: an input in [0, 1] stays in [0, 1]
     where = np.flatnonzero(density)
-    return np.clip(_absorb(image, where, [(density.ravel()[where], od)]), 0.0, 1.0)
+    return _absorb(image, where, [(density.ravel()[where], od)])
 
 
 # ------------------------------------------------------------------------ dark spots
@@ -261,11 +305,12 @@ DEBRIS_BROWN = (0.30, 0.18, 0.09)
 """RGB transmittance of dark-brown pigment (formalin pigment, haemosiderin) at full density."""
 
 DARK_SPOT_LEVELS = {
-    1: {"count": IntRange(4, 8), "size": Uniform(0.012, 0.020),
-        "opacity": Uniform(0.45, 0.65), "layout_seed": Seed()},
-    2: {"count": IntRange(12, 20), "size": Uniform(0.028, 0.040),
-        "opacity": Uniform(0.80, 1.00), "layout_seed": Seed()},
+    1: {"count": IntRange(10, 14), "size": Uniform(0.032, 0.038),
+        "opacity": Uniform(0.60, 0.75), "layout_seed": Shared(Seed())},
+    2: {"count": IntRange(24, 32), "size": Uniform(0.044, 0.052),
+        "opacity": Uniform(0.85, 1.00), "layout_seed": Shared(Seed())},
 }
+"""L2 holds L1's spots (same places and shapes, larger and darker) and about twice as many more."""
 
 _LOBE_REACH = 1.6  # lobe boxes reach 1.6 radii: exp(-2 x 1.6^2) < 0.6% of the peak
 _FIELD_LEVEL = 0.45  # the blob outline is where the summed lobe field crosses this value
@@ -281,34 +326,38 @@ class SpotLayout:
     brown: np.ndarray  # (spots,) 0 = black debris, 1 = brown pigment
 
 
+_MAX_LOBES = 7
+
+
 def dark_spot_layout(
     shape: tuple[int, int], *, count: int, size: float, opacity: float, layout_seed: int,
 ) -> SpotLayout:
     """Where the ``dark_spots_artifact`` blobs lie, drawn from ``layout_seed``.
 
-    Each of the ``count`` spots has radius R = ``size`` x the reference length x U(0.35, 1)
-    (many small specks, a few large clumps), a position uniform over the image, an
-    opacity of ``opacity`` x U(0.6, 1) and a colour between black and dark brown. Its
-    irregular shape is the union ("metaball") of 3-7 elliptical Gaussian lobes of radius
-    0.45-0.95 R (axis ratio 0.5-1) placed with a standard deviation of 0.55 R about the
-    centre; the outline lies near 0.6 lobe radii, so a blob spans about R around it.
+    Each of the ``count`` spots has radius R = ``size`` x the reference length x U(0.45, 1)
+    (small specks and larger clumps), a position uniform over the image, an opacity of
+    ``opacity`` x U(0.6, 1) and a colour between black and dark brown. Its irregular shape
+    is the union ("metaball") of 3-7 elliptical Gaussian lobes of radius 0.45-0.95 R (axis
+    ratio 0.5-1) placed with a standard deviation of 0.55 R about the centre; the outline
+    lies near 0.6 lobe radii, so a blob spans about R around it. Every spot takes one row of
+    numbers, in order, so a larger ``count`` keeps the spots of a smaller one.
     """
     height, width = shape
     rng = np.random.default_rng(layout_seed)
-    big = size * math.sqrt(height * width) * rng.uniform(0.35, 1.0, count)
-    lobes = rng.integers(3, 8, count)
-    spot = np.repeat(np.arange(count), lobes)
-    centre_y = rng.uniform(0, height, count)
-    centre_x = rng.uniform(0, width, count)
-    n = spot.size
-    offset = rng.standard_normal((n, 2)) * 0.55 * big[spot, None]
-    r = big[spot] * rng.uniform(0.45, 0.95, n)
+    u = rng.random((count, 6 + 5 * _MAX_LOBES))  # spot: R, lobes, y, x, opacity, colour; lobes
+    big = size * math.sqrt(height * width) * (0.45 + 0.55 * u[:, 0])
+    lobes = 3 + np.minimum((u[:, 1] * 5).astype(np.int64), 4)
+    used = np.arange(_MAX_LOBES)[None, :] < lobes[:, None]
+    spot = np.nonzero(used)[0]
+    lobe = u[:, 6:].reshape(count, _MAX_LOBES, 5)[used]  # offset y, offset x, radius, axes, angle
+    offset = special.ndtri(np.clip(lobe[:, :2], 1e-6, 1 - 1e-6)) * 0.55 * big[spot, None]
+    r = big[spot] * (0.45 + 0.50 * lobe[:, 2])
     layout = EllipseLayout(
-        cy=centre_y[spot] + offset[:, 0], cx=centre_x[spot] + offset[:, 1],
-        ry=r, rx=r * rng.uniform(0.5, 1.0, n), angle=rng.uniform(0.0, np.pi, n),
-        opacity=(opacity * rng.uniform(0.6, 1.0, count))[spot],
+        cy=u[spot, 2] * height + offset[:, 0], cx=u[spot, 3] * width + offset[:, 1],
+        ry=r, rx=r * (0.5 + 0.5 * lobe[:, 3]), angle=np.pi * lobe[:, 4],
+        opacity=(opacity * (0.6 + 0.4 * u[:, 4]))[spot],
     )
-    return SpotLayout(lobes=layout, spot=spot, brown=rng.uniform(0.0, 1.0, count))
+    return SpotLayout(lobes=layout, spot=spot, brown=u[:, 5])
 
 
 @register("dark_spots_artifact", category="artifacts", levels=DARK_SPOT_LEVELS, modalities=HISTOPATHOLOGY)
@@ -332,36 +381,62 @@ def dark_spots_artifact(
     lobes = layout.lobes
     if len(lobes) == 0 or opacity == 0:
         return image.copy()
-    opacities = lobes.opacity.astype(np.float32)[:, None, None]
-    brown = layout.brown.astype(np.float32)[layout.spot][:, None, None]
-
-    def fields(rho: np.ndarray, part: slice) -> list[np.ndarray]:
-        field = np.exp(-2.0 * rho * rho) * (rho < _LOBE_REACH)
-        weight = opacities[part] * field
-        return [field, weight * (1.0 - brown[part]), weight * brown[part]]
-
-    # the field comes first: it is positive wherever the two weighted parts are
-    total, black_part, brown_part = _render(shape, lobes, _LOBE_REACH, fields)
-    # coverage of the blob times the field-weighted mean opacity of the lobes under it
+    # one window per spot: its lobes share the spot's opacity and colour, so the black and
+    # brown density maps are the spot's field times two constants
+    height, width = shape
+    total = np.zeros(shape, dtype=np.float32)
+    black_part = np.zeros(shape, dtype=np.float32)
+    brown_part = np.zeros(shape, dtype=np.float32)
+    first = np.searchsorted(layout.spot, np.arange(count + 1)).tolist()
+    reach = (_LOBE_REACH * np.maximum(lobes.ry, lobes.rx)).tolist()
+    cys, cxs, rys, rxs = (v.tolist() for v in (lobes.cy, lobes.cx, lobes.ry, lobes.rx))
+    coss, sins = np.cos(lobes.angle).tolist(), np.sin(lobes.angle).tolist()
+    boxes = [(max(0, math.floor(cy - r)), min(height, math.ceil(cy + r) + 1),
+              max(0, math.floor(cx - r)), min(width, math.ceil(cx + r) + 1))
+             for cy, cx, r in zip(cys, cxs, reach, strict=True)]
+    for k in range(count):
+        own = range(first[k], first[k + 1])
+        y0, y1 = min(boxes[i][0] for i in own), max(boxes[i][1] for i in own)
+        x0, x1 = min(boxes[i][2] for i in own), max(boxes[i][3] for i in own)
+        if y0 >= y1 or x0 >= x1:
+            continue
+        field = np.zeros((y1 - y0, x1 - x0), dtype=np.float32)
+        for i in own:
+            by0, by1, bx0, bx1 = boxes[i]
+            if by0 >= by1 or bx0 >= bx1:
+                continue
+            dy = np.arange(by0, by1, dtype=np.float32)[:, None] - np.float32(cys[i])
+            dx = np.arange(bx0, bx1, dtype=np.float32)[None, :] - np.float32(cxs[i])
+            cos, sin = np.float32(coss[i]), np.float32(sins[i])
+            along = (dy * cos + dx * sin) * np.float32(1.0 / rys[i])
+            across = (dx * cos - dy * sin) * np.float32(1.0 / rxs[i])
+            rho2 = along * along + across * across
+            field[by0 - y0 : by1 - y0, bx0 - x0 : bx1 - x0] += np.exp(-2.0 * rho2) * (rho2 < _LOBE_REACH**2)
+        weight = float(lobes.opacity[first[k]])
+        total[y0:y1, x0:x1] += field
+        black_part[y0:y1, x0:x1] += np.float32(weight * (1.0 - layout.brown[k])) * field
+        brown_part[y0:y1, x0:x1] += np.float32(weight * layout.brown[k]) * field
+    # coverage of the blob times the field-weighted mean opacity of the spots under it
     where = np.flatnonzero(total > _FIELD_LEVEL)
     field_at = total.ravel()[where]
     cover = _smoothstep((field_at - _FIELD_LEVEL) / _FIELD_SOFT) / field_at
     grey = image.ndim == 2
-    out = _absorb(image, where, [
+    # absorption only darkens: an input in [0, 1] stays in [0, 1]
+    return _absorb(image, where, [
         (black_part.ravel()[where] * cover, _optical_density(DEBRIS_BLACK, grey)),
         (brown_part.ravel()[where] * cover, _optical_density(DEBRIS_BROWN, grey)),
     ])
-    return np.clip(out, 0.0, 1.0)
 
 
 # --------------------------------------------------------------------------- bubbles
 
 BUBBLE_LEVELS = {
-    1: {"count": 1, "radius": Uniform(0.07, 0.10), "blur": Uniform(0.003, 0.004),
-        "layout_seed": Seed()},
-    2: {"count": IntRange(2, 3), "radius": Uniform(0.12, 0.17), "blur": Uniform(0.006, 0.009),
-        "layout_seed": Seed()},
+    1: {"count": 1, "radius": Uniform(0.10, 0.13), "blur": Uniform(0.003, 0.004),
+        "layout_seed": Shared(Seed())},
+    2: {"count": IntRange(2, 3), "radius": Uniform(0.15, 0.20), "blur": Uniform(0.006, 0.009),
+        "layout_seed": Shared(Seed())},
 }
+"""L2's first bubble is L1's bubble (same centre and shape), larger and blurrier, and 1-2 more join it."""
 
 BUBBLE_RIM = 0.12
 """Width of the dark refraction rim, as a fraction of the bubble radius."""
@@ -377,15 +452,15 @@ def bubble_layout(shape: tuple[int, int], *, count: int, radius: float, layout_s
 
     Radius ``radius`` x the reference length x U(0.85, 1.15), axis ratio 0.85-1.00, any
     orientation, centre uniform in the central 90% of each axis (a bubble may be cut by
-    the border). ``opacity`` holds the rim opacity.
+    the border). ``opacity`` holds the rim opacity. One row of numbers per bubble, so a
+    larger ``count`` keeps the bubbles of a smaller one.
     """
     height, width = shape
-    rng = np.random.default_rng(layout_seed)
-    r = radius * math.sqrt(height * width) * rng.uniform(0.85, 1.15, count)
+    u = np.random.default_rng(layout_seed).random((count, 5))  # size, y, x, axes, angle
+    r = radius * math.sqrt(height * width) * (0.85 + 0.30 * u[:, 0])
     return EllipseLayout(
-        cy=rng.uniform(0.05 * height, 0.95 * height, count),
-        cx=rng.uniform(0.05 * width, 0.95 * width, count),
-        ry=r, rx=r * rng.uniform(0.85, 1.0, count), angle=rng.uniform(0.0, np.pi, count),
+        cy=(0.05 + 0.90 * u[:, 1]) * height, cx=(0.05 + 0.90 * u[:, 2]) * width,
+        ry=r, rx=r * (0.85 + 0.15 * u[:, 3]), angle=np.pi * u[:, 4],
         opacity=np.full(count, BUBBLE_RIM_OPACITY),
     )
 

@@ -208,3 +208,87 @@ def test_bubble_count_and_radius_grow_with_level(slide: np.ndarray) -> None:
         out, _ = degrade(slide, "bubble", level, seed=2, item_id="ihc")
         covered.append((out != slide).any(axis=2).mean())
     assert covered[1] > 3 * covered[0] > 0
+
+
+# ------------------------------------------------------------------ measured severity
+
+
+def test_changed_tissue_share_known_answer() -> None:
+    clean = np.full((10, 10, 3), 120, dtype=np.uint8)
+    clean[:, :5] = 240  # left half: white glass, not tissue (50 tissue pixels remain)
+    degraded = clean.copy()
+    degraded[0, 5:10, 1] += 10  # 5 tissue pixels changed by exactly 10 in one channel: counted
+    degraded[1, 5:8] -= 9  # 3 tissue pixels changed by 9: not counted
+    degraded[:, :5] -= 50  # every glass pixel changed: not tissue, not counted
+    assert pathology.changed_tissue_share(clean, degraded) == pytest.approx(5 / 50)
+    assert pathology.changed_tissue_share(clean, degraded, threshold=9) == pytest.approx(8 / 50)
+    grey = clean[..., 0]
+    assert pathology.changed_tissue_share(grey, degraded[..., 1]) == pytest.approx(5 / 50)
+    # an image without tissue is measured over all its pixels
+    glass = np.full((4, 5), 250, dtype=np.uint8)
+    changed = glass.copy()
+    changed[0] = 200
+    assert pathology.changed_tissue_share(glass, changed) == pytest.approx(5 / 20)
+    with pytest.raises(InvalidInputError):
+        pathology.changed_tissue_share(clean, grey)
+
+
+@pytest.fixture(scope="module")
+def slide_images() -> dict[str, np.ndarray]:
+    """The embedded histopathology sample: the IHC slide and its crops, 8-bit RGB."""
+    from medqdeg.dataset_builder.sources.embedded import assembled_image, embedded_images
+
+    images = {im.key: np.asarray(assembled_image(im)) for im in embedded_images() if im.modality == "Histopathology"}
+    assert len(images) >= 5
+    return images
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_levels_on_every_slide_image(slide_images: dict[str, np.ndarray], name: str) -> None:
+    """L1 changes >= 1% of the tissue by >= 10 grey levels; L2 is clearly worse, image by image."""
+    from medqdeg.dataset_builder.degradations.severity import image_quality
+
+    ssim = {1: [], 2: []}
+    for key, clean in slide_images.items():
+        outs = {level: np.asarray(degrade(clean, name, level, seed=0, item_id=key,
+                                          modality="Histopathology")[0]) for level in (1, 2)}
+        assert pathology.changed_tissue_share(clean, outs[1]) >= 0.01, key
+        for level in (1, 2):
+            ssim[level].append(image_quality(clean, outs[level])[0])
+        assert ssim[2][-1] < ssim[1][-1] < 1.0, key
+    assert np.median(ssim[2]) <= np.median(ssim[1]) - 0.05
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_level_two_holds_level_one_objects(slide: np.ndarray, seed: int) -> None:
+    shape = slide.shape[:2]
+    records = {level: {name: degrade(slide, name, level, seed=seed, item_id="ihc")[1].params for name in NAMES}
+               for level in (1, 2)}
+    layouts = {}
+    for level, params in records.items():
+        bubbles = {k: params["bubble"][k] for k in ("count", "radius", "layout_seed")}
+        layouts[level] = (
+            pathology.blood_cell_layout(shape, **params["blood_cell_artifact"]),
+            pathology.dark_spot_layout(shape, **params["dark_spots_artifact"]),
+            pathology.bubble_layout(shape, **bubbles),
+        )
+    (cells1, spots1, bubbles1), (cells2, spots2, bubbles2) = layouts[1], layouts[2]
+    # red cells: L1's cells, same places and sizes (the same haemorrhage), and more
+    n = len(cells1)
+    assert 0 < n < len(cells2) / 2
+    for field in ("cy", "cx", "ry", "rx", "angle"):
+        assert np.array_equal(getattr(cells1, field), getattr(cells2, field)[:n])
+    # bubbles: L1's bubble is L2's first, same centre, larger
+    assert len(bubbles1) == 1 < len(bubbles2)
+    assert (bubbles1.cy[0], bubbles1.cx[0]) == (bubbles2.cy[0], bubbles2.cx[0])
+    assert bubbles2.ry[0] > bubbles1.ry[0]
+    # dark spots: L1's spots (same lobes and orientations, grown about their centres), and more
+    k = spots1.brown.size
+    assert 0 < k < spots2.brown.size
+    assert np.array_equal(spots1.brown, spots2.brown[:k])
+    lobes = spots1.spot.size
+    assert np.array_equal(spots1.spot, spots2.spot[:lobes])
+    assert np.array_equal(spots1.lobes.angle, spots2.lobes.angle[:lobes])
+    centre1 = ndimage.mean(spots1.lobes.cy, spots1.spot, range(k))
+    centre2 = ndimage.mean(spots2.lobes.cy[:lobes], spots2.spot[:lobes], range(k))
+    assert np.abs(np.subtract(centre1, centre2)).max() < 0.06 * np.sqrt(shape[0] * shape[1])
