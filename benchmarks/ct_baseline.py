@@ -1,12 +1,11 @@
 """The scikit-image baseline for the CT degradations (used by ``benchmarks/degradations.py``).
 
 Each ``skimage_*`` function runs the same simulation as its counterpart in
-``medqdeg.dataset_builder.degradations.ct`` (same padding to the circumscribed square,
-same angles, same angular weights, same photon-count model and seed, same
-reconstruction window) with ``skimage.transform.radon`` (rotate-and-sum) and ``iradon``
-(filtered back-projection with linear interpolation). The image is padded here exactly
-as ``ct`` pads it and passed with ``circle=True``; for a square image this is the padding
-that ``circle=False`` would apply itself.
+``medqdeg.dataset_builder.degradations.ct`` on an attenuation image (same padding to the
+circumscribed square, same angles and angular weights, same dose-noise model and seed,
+same reconstruction window; the artefact = degraded scan minus full scan, added to the
+image) with ``skimage.transform.radon`` (rotate-and-sum) and ``iradon`` (filtered
+back-projection with linear interpolation).
 """
 
 from __future__ import annotations
@@ -17,8 +16,6 @@ import numpy as np
 from skimage.transform import iradon, radon
 
 from medqdeg.dataset_builder.degradations import ct
-
-_FILTERS = {"ramp": "ramp", "shepp-logan": "shepp-logan", "cosine": "cosine", "hann": "hann"}
 
 
 def _pad(image: np.ndarray) -> tuple[np.ndarray, int, int]:
@@ -31,35 +28,45 @@ def _pad(image: np.ndarray) -> tuple[np.ndarray, int, int]:
     return padded, top, left
 
 
-def _scan(image: np.ndarray, angles: np.ndarray, weight: float = 1.0, i0: float | None = None,
-          seed: int = 0) -> np.ndarray:
-    padded, top, left = _pad(image)
+def _project(mu: np.ndarray, angles: np.ndarray) -> tuple[np.ndarray, int, int]:
+    padded, top, left = _pad(mu)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "image must be zero outside the circle": it is, to a corner pixel
-        sinogram = radon(padded, angles, circle=True)  # detector x views
-    if i0 is not None:
-        photons = ct.photons_per_bin(image.shape, i0)
-        sinogram = ct.poisson_sinogram(sinogram.T, photons, np.random.default_rng(seed)).T
-    recon = iradon(sinogram, angles, circle=True, filter_name=_FILTERS[ct.RECONSTRUCTION_WINDOW])
-    # iradon weights each view by pi / (2 len(angles)) x 2 = pi / len(angles): rescale to d_theta
-    recon *= weight
-    height, width = image.shape
-    return np.clip(recon[top:top + height, left:left + width], 0.0, 1.0).astype(np.float32)
+        return radon(padded, angles, circle=True), top, left  # detector x views
 
 
-def skimage_sparse_view(image: np.ndarray, views: int) -> np.ndarray:
-    """``ct.sparse_view`` with scikit-image: ``views`` angles 180 k / views degrees."""
-    return _scan(image, np.arange(views) * (180.0 / views))
+def _reconstruct(sinogram: np.ndarray, angles: np.ndarray, weight: float, shape, top: int, left: int) -> np.ndarray:
+    # iradon weights each view by pi / len(angles): ``weight`` rescales to the step wanted
+    recon = iradon(sinogram, angles, circle=True, filter_name=ct.RECONSTRUCTION_WINDOW) * weight
+    return recon[top:top + shape[0], left:left + shape[1]]
 
 
-def skimage_limited_angle(image: np.ndarray, arc: float, start: float) -> np.ndarray:
-    """``ct.limited_angle`` with scikit-image: the full-scan step over ``[start, start + arc)``."""
-    step = 180.0 / ct.full_views(image.shape)
-    count = max(2, round(arc / step))
-    return _scan(image, start + step * np.arange(count), weight=count * step / 180.0)
+def _full(mu: np.ndarray, start: float = 0.0) -> np.ndarray:
+    views = ct.full_views(mu.shape)
+    angles = start + np.arange(views) * (180.0 / views)
+    sinogram, top, left = _project(mu, angles)
+    return _reconstruct(sinogram, angles, 1.0, mu.shape, top, left)
 
 
-def skimage_low_dose(image: np.ndarray, i0: float, seed: int, views: int | None = None) -> np.ndarray:
-    """``ct.low_dose`` with scikit-image: ``views`` (default the full scan), Poisson counts."""
-    views = ct.full_views(image.shape) if views is None else views
-    return _scan(image, np.arange(views) * (180.0 / views), i0=i0, seed=seed)
+def skimage_sparse_view(mu: np.ndarray, views: int) -> np.ndarray:
+    """``ct.sparse_view``'s artefact plus ``mu``: ``views`` angles 180 k / views degrees."""
+    angles = np.arange(views) * (180.0 / views)
+    sinogram, top, left = _project(mu, angles)
+    return mu + _reconstruct(sinogram, angles, 1.0, mu.shape, top, left) - _full(mu)
+
+
+def skimage_limited_angle(mu: np.ndarray, arc: float, start: float) -> np.ndarray:
+    """``ct.limited_angle``'s artefact plus ``mu``: the full-scan step over ``[start, start + arc)``."""
+    step = 180.0 / ct.full_views(mu.shape)
+    angles = start + step * np.arange(max(2, round(arc / step)))
+    sinogram, top, left = _project(mu, angles)
+    return mu + _reconstruct(sinogram, angles, 1.0, mu.shape, top, left) - _full(mu, start)
+
+
+def skimage_low_dose(mu: np.ndarray, dose: float, seed: int) -> np.ndarray:
+    """``ct.low_dose``'s artefact plus ``mu``: the full scan's FBP of the dose noise."""
+    views = ct.full_views(mu.shape)
+    angles = np.arange(views) * (180.0 / views)
+    sinogram, top, left = _project(mu, angles)
+    noise = ct.dose_noise(sinogram.T, dose, np.random.default_rng(seed)).T
+    return mu + _reconstruct(noise, angles, 1.0, mu.shape, top, left)

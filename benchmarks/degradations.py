@@ -4,10 +4,10 @@ Prints, on one core:
 1. the median time of every type at L2 on a 512x512 real image of its modality (grey),
    and of the types that apply to colour images on a 512x512 RGB image, through the
    public ``degrade`` (8-bit image in, 8-bit image out, parameters sampled);
-2. for the three CT types, the time of our Fourier-slice projector against
-   scikit-image's ``radon`` + ``iradon`` doing the same simulation in the same run
-   (same views, same arc, same photon counts), with the RMSE of both against the clean
-   image;
+2. for the three CT types, on the head CT in Hounsfield units, the time of our
+   Fourier-slice projector against scikit-image's ``radon`` + ``iradon`` doing the same
+   simulation in the same run (same views, same arc, same dose noise), with the RMSE in HU
+   of both against the clean image and of one against the other;
 3. the peak resident memory of a fresh worker process that applies every type at L2.
 
 Run: ``python benchmarks/degradations.py [--repeats N]``.
@@ -38,6 +38,7 @@ from medqdeg.dataset_builder.sample_images import load_sample  # noqa: E402
 
 GREY_SAMPLE = {"CT": "ct_head", "MRI": "mr_shoulder", "X-ray": "xray_tibia", "Histopathology": "histo_ihc"}
 RGB_SAMPLE = "fundus_retina"
+MOTION_PHYSICS = {"MRI": "k-space", "CT": "sinogram", "X-ray": "exposure"}
 
 
 def median_ms(run, repeats: int) -> float:
@@ -49,54 +50,75 @@ def median_ms(run, repeats: int) -> float:
     return 1000 * statistics.median(times)
 
 
-def sample_for(name: str) -> np.ndarray:
-    spec = get_degradation(name)
-    modality = "CT" if spec.modalities is None else sorted(spec.modalities)[0]
-    image = load_sample(GREY_SAMPLE[modality], max_side=512).image
-    return image[:512, :512]
+def grey_cases() -> list[tuple[str, str]]:
+    """(type, modality) for the grey table: each type on its modality's image; the types of
+    every modality on the X-ray, and object_movement once per physics."""
+    cases = []
+    for spec in list_degradations():
+        if spec.name == "object_movement":
+            cases.extend((spec.name, modality) for modality in MOTION_PHYSICS)
+        else:
+            cases.append((spec.name, "X-ray" if spec.modalities is None else sorted(spec.modalities)[0]))
+    return cases
 
 
 def timing_table(repeats: int) -> None:
     rgb = load_sample(RGB_SAMPLE, max_side=512).image
     print(f"## Median time at L2, 512x512, one core ({repeats} runs)\n")
-    print("| type | image | ms | RGB 512x512x3 ms |")
+    print("| type | grey image (modality) | ms | RGB 512x512x3 ms |")
     print("|---|---|---|---|")
-    for spec in list_degradations():
-        image = sample_for(spec.name)
-        grey = median_ms(lambda image=image, name=spec.name: degrade(image, name, 2, seed=1, item_id="bench"),
-                         repeats)
+    for name, modality in grey_cases():
+        sample = load_sample(GREY_SAMPLE[modality], max_side=512)
+        image = sample.image[:512, :512]
+        grey = median_ms(lambda image=image, name=name, modality=modality, facts=sample.acquisition: degrade(
+            image, name, 2, seed=1, item_id="bench", modality=modality, **facts), repeats)
+        spec = get_degradation(name)
         colour = "-"
-        if spec.modalities is None or "Histopathology" in spec.modalities:
-            colour = median_ms(lambda name=spec.name: degrade(rgb, name, 2, seed=1, item_id="bench", force=True),
-                               repeats)
-            colour = f"{colour:.1f}"
-        shape = "x".join(str(v) for v in image.shape)
-        print(f"| {spec.name} | {shape} | {grey:.1f} | {colour} |")
+        if (spec.modalities is None and modality == "X-ray") or "Histopathology" in (spec.modalities or ()):
+            rgb_modality = "Histopathology" if spec.modalities else "Fundus photography"
+            colour = f"{median_ms(lambda name=name, m=rgb_modality: degrade(rgb, name, 2, seed=1, item_id='bench', modality=m), repeats):.1f}"
+        label = f"{name} ({MOTION_PHYSICS[modality]})" if name == "object_movement" else name
+        print(f"| {label} | {sample.key} {'x'.join(map(str, image.shape))} ({modality}) | {grey:.1f} | {colour} |")
 
 
 def ct_comparison(repeats: int) -> None:
-    clean = load_sample("ct_head").image.astype(np.float32) / 255.0
-    print(f"\n## CT types at L2 against scikit-image radon + iradon (head CT 512x512, {repeats} runs)\n")
-    print("| type | parameters | ours ms | scikit-image ms | speed-up | RMSE ours | RMSE scikit-image |")
-    print("|---|---|---|---|---|---|---|")
+    """The CT types on the head CT in Hounsfield units (the DICOM's values), against scikit-image."""
+    from pydicom.data import get_testdata_file
+
+    from medqdeg.dataset_builder.sample_images import read_dicom
+
+    dicom = read_dicom(get_testdata_file("J2K_pixelrep_mismatch.dcm"))
+    hu = dicom.values
+    _, record = degrade(hu, "low_dose", 2, modality="CT", pixel_spacing=dicom.pixel_spacing)
+    scale = record.params["scale"]
+    clean = ((hu - scale["low_hu"]) / (scale["high_hu"] - scale["low_hu"])).astype(np.float32)
+    mu = ct.to_attenuation(clean, scale)
+    to_hu = 1000.0 / (ct.MU_WATER * scale["pixel_mm"])
+    print(f"\n## CT types at L2 in Hounsfield units against scikit-image radon + iradon "
+          f"(head CT 512x512, HU {hu.min():.0f}..{hu.max():.0f}, {repeats} runs)\n")
+    print("| type | parameters | ours ms | scikit-image ms | speed-up | RMSE ours (HU) | RMSE scikit-image (HU) "
+          "| ours vs scikit-image (HU) |")
+    print("|---|---|---|---|---|---|---|---|")
     for name in ("sparse_view", "limited_angle", "low_dose"):
-        _, record = degrade(clean, name, 2, seed=1, item_id="bench")
+        _, record = degrade(hu, name, 2, seed=1, item_id="bench", modality="CT", pixel_spacing=dicom.pixel_spacing)
         params = record.params
         ours = get_degradation(name).apply
         baseline = {
-            "sparse_view": lambda p=params: ct_baseline.skimage_sparse_view(
-                clean, ct.sparse_views(clean.shape, p["view_fraction"])),
-            "limited_angle": lambda p=params: ct_baseline.skimage_limited_angle(clean, p["arc"], p["start"]),
-            "low_dose": lambda p=params: ct_baseline.skimage_low_dose(clean, p["i0"], p["noise_seed"]),
+            "sparse_view": lambda p=params: ct_baseline.skimage_sparse_view(mu, p["views"]),
+            "limited_angle": lambda p=params: ct_baseline.skimage_limited_angle(mu, p["arc"], p["start"]),
+            "low_dose": lambda p=params: ct_baseline.skimage_low_dose(mu, p["dose"], p["noise_seed"]),
         }[name]
         ours_ms = median_ms(lambda p=params, ours=ours: ours(clean, **p), repeats)
         base_ms = median_ms(baseline, max(1, repeats // 2))
-        rmse_ours = float(np.sqrt(np.mean((ours(clean, **params) - clean) ** 2)))
-        rmse_base = float(np.sqrt(np.mean((baseline() - clean) ** 2)))
+        ours_hu = ct.to_attenuation(ours(clean, **params), scale) * to_hu
+        base_hu = np.clip(baseline(), 0, None) * to_hu
+        clean_hu = mu * to_hu
+        rmse = [float(np.sqrt(np.mean((a - b) ** 2))) for a, b in
+                ((ours_hu, clean_hu), (base_hu, clean_hu), (ours_hu, base_hu))]
         shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()
-                          if k != "noise_seed")
+                          if k not in ("noise_seed", "scale"))
         print(f"| {name} | {shown} | {ours_ms:.1f} | {base_ms:.1f} | {base_ms / ours_ms:.1f}x "
-              f"| {rmse_ours:.4f} | {rmse_base:.4f} |")
+              f"| {rmse[0]:.1f} | {rmse[1]:.1f} | {rmse[2]:.1f} |")
 
 
 WORKER = """

@@ -73,10 +73,10 @@ def _gallery(args: argparse.Namespace) -> int:
 
     if args.sample:
         sample = load_sample(args.sample)
-        image, modality = sample.image, args.modality or sample.modality
+        image, modality, facts = sample.image, args.modality or sample.modality, sample.acquisition
     else:
-        image, modality = read_image(args.input), args.modality
-    gallery(image, modality=modality, seed=args.seed).save(args.output)
+        image, modality, facts = read_image(args.input), args.modality, {}
+    gallery(image, modality=modality, seed=args.seed, tile=args.tile, acquisition=facts).save(args.output)
     print(f"wrote {args.output}")
     return 0
 
@@ -131,6 +131,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     source.add_argument("--sample", choices=sorted(CATALOGUE), help="a built-in real image")
     show.add_argument("--modality")
     show.add_argument("--seed", type=int, default=0)
+    show.add_argument("--tile", type=int, default=256, help="pixels on each tile's longer side")
     show.add_argument("-o", "--output", required=True)
     show.set_defaults(run=_gallery)
 

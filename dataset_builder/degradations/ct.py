@@ -375,7 +375,8 @@ LIMITED_ANGLE_LEVELS = {
     2: {"arc": Uniform(90.0, 100.0), "start": Uniform(0.0, 180.0), "scale": HU_SCALE},
 }
 """Arcs of the limited-angle literature (150, 120 and 90 degrees are the usual test cases):
-L1 150-160 degrees, L2 90-100 degrees."""
+L1 150-160 degrees, L2 90-100 degrees. In a narrow brain window (W 100) with bone at 1000 HU the
+missing wedge is already severe at L1: the artefact scales with the window, not the level."""
 
 
 @register("limited_angle", category="artifacts", levels=LIMITED_ANGLE_LEVELS, modalities={"CT"})

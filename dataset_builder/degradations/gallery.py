@@ -21,11 +21,12 @@ def _as_rgb(image: ImageLike) -> Image.Image:
 
 
 def gallery(image: ImageLike, *, modality: str | None = None, seed: int = 0, tile: int = 256,
-            names: list[str] | None = None) -> Image.Image:
+            names: list[str] | None = None, acquisition: dict | None = None) -> Image.Image:
     """Render ``image`` under every type that applies to ``modality`` at L0, L1 and L2.
 
     Each tile is ``tile`` pixels on its longer side and carries a label; ``names`` limits
-    the rows to those types.
+    the rows to those types; ``acquisition`` holds ``degrade``'s keyword arguments for the
+    image's physics (a CT's ``display_window`` and ``pixel_spacing``).
     """
     specs = [s for s in list_degradations(modality) if names is None or s.name in names]
     clean = _as_rgb(image)
@@ -36,7 +37,8 @@ def gallery(image: ImageLike, *, modality: str | None = None, seed: int = 0, til
     draw = ImageDraw.Draw(canvas)
     for row, spec in enumerate(specs):
         for level in range(3):
-            out, _ = degrade(image, spec.name, level, seed=seed, item_id="gallery")
+            out, _ = degrade(image, spec.name, level, seed=seed, item_id="gallery", modality=modality,
+                             **(acquisition or {}))
             x, y = level * cell_w, row * cell_h
             canvas.paste(_as_rgb(out).resize(size, Image.Resampling.LANCZOS), (x, y + LABEL_HEIGHT))
             draw.text((x + 4, y + 3), f"{spec.name} L{level}", fill="black")
