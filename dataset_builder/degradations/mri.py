@@ -124,9 +124,9 @@ GHOST_CENTRE = 0.04
 2% on each side of DC): the image's mean and its low-frequency contrast are kept."""
 
 GHOSTING_LEVELS = {
-    1: {"ghosts": Shared(IntRange(2, 4)), "intensity": Uniform(0.35, 0.5), "axis": AXIS,
+    1: {"ghosts": Shared(IntRange(2, 4)), "intensity": Uniform(0.25, 0.35), "axis": AXIS,
         "center_fraction": GHOST_CENTRE},
-    2: {"ghosts": Shared(IntRange(2, 4)), "intensity": Uniform(0.85, 1.0), "axis": AXIS,
+    2: {"ghosts": Shared(IntRange(2, 4)), "intensity": Uniform(0.55, 0.65), "axis": AXIS,
         "center_fraction": GHOST_CENTRE},
 }
 
@@ -149,7 +149,8 @@ def ghosting_artifact(image: np.ndarray, *, ghosts: int, intensity: float, axis:
     sum_j exp(2 pi i j k / n), I' = |I - (a/n) sum_{j=0}^{n-1} shift(I_hp, j N / n)| with
     I_hp = F^-1(K (1 - B)) the image less its central band: replicas of the object's
     edges and texture at multiples of N/n pixels, amplitude a/n <= 1/2 of the object's,
-    while DC (the mean) and the coarse contrast are untouched.
+    while DC (the mean of the complex image) and the coarse contrast are untouched. The
+    magnitude rectifies the ghosts' negative lobes, so the shown mean rises by about a/n x 5%.
     """
     axis = _check_axis(axis)
     return _filter_lines(image, ghost_modulation(image.shape[axis], ghosts, intensity, center_fraction), axis)
@@ -290,7 +291,7 @@ def bias_coefficients(ctx: SampleContext) -> list[float]:
 BIAS_LEVELS = {
     level: {"strength": strength,
             "coefficients": Derived(bias_coefficients, "strength x U(-1, 1) per term, shape shared by L1 and L2")}
-    for level, strength in {1: Uniform(0.45, 0.6), 2: Uniform(1.0, 1.2)}.items()
+    for level, strength in {1: Uniform(0.8, 1.0), 2: Uniform(1.6, 1.9)}.items()
 }
 
 
