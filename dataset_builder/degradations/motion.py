@@ -40,9 +40,10 @@ from .registry import register
 EVENTS = 2
 """Movements per acquisition (TorchIO's ``num_transforms`` default)."""
 
-EVENT_WINDOW = (0.15, 0.45)
+EVENT_WINDOW = (0.25, 0.45)
 """The first move happens at t in this window, the second at 1 - t' with t' in it: the
-reference segment around t = 1/2 lasts between 10% and 70% of the acquisition."""
+reference segment around t = 1/2 lasts between 10% and 50% of the acquisition (for MRI:
+the moved segments reach within 5-25% of the lines from the centre of k-space)."""
 
 PHYSICS = {"MRI": "k-space", "CT": "sinogram"}
 """The modality's physics; any other modality (or none given) integrates over the exposure."""
@@ -88,7 +89,7 @@ MOVEMENT_LEVELS = {
         "scale": Derived(lambda ctx: hounsfield_scale(ctx) if physics_of(ctx.modality) == "sinogram" else None,
                          "HU of a CT input (see ct.hounsfield_scale); None otherwise"),
     }
-    for level, (degrees, translation) in {1: (4.0, 0.015), 2: (10.0, 0.04)}.items()
+    for level, (degrees, translation) in {1: (2.0, 0.006), 2: (10.0, 0.04)}.items()
 }
 
 

@@ -2,24 +2,31 @@
 
 k-space is the 2D discrete Fourier transform of the image, ``K = F(I)``; the scanner
 fills it one phase-encode line at a time (rows when ``axis`` is 0, columns when it is
-1) and shows the magnitude of the inverse transform, ``|F^-1(K')|``. The bias field is
-a smooth multiplicative field of the receive coils and acts in the image domain.
+1) and shows the magnitude of the inverse transform, ``|F^-1(K')|``. Lines are indexed
+in centred order: line ``i`` holds the signed frequency ``k = i - N // 2`` (``N // 2`` is
+the DC line). The bias field is a smooth multiplicative field of the receive coils and
+acts in the image domain.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy import fft
 
-from .geometry import rigid_move
-from .params import Choice, IntRange, Seed, Uniform, UniformVector
+from ..errors import InvalidInputError
+from .channels import per_channel
+from .params import Choice, Derived, IntRange, SampleContext, Shared, Uniform
 from .registry import register
 
 _PLANE = (0, 1)  # k-space is taken over height and width; a colour axis is carried along
+AXIS = Shared(Choice((0, 1)))
+"""The phase-encode axis, drawn once per item and type: the same at L1 and L2."""
 
 
 def kspace(image: np.ndarray) -> np.ndarray:
-    """The centred k-space (complex64) of an image, per channel: fftshift(FFT2(image))."""
+    """The centred k-space (complex) of an image, per channel: fftshift(FFT2(image))."""
     return fft.fftshift(fft.fft2(image, axes=_PLANE, workers=1), axes=_PLANE)
 
 
@@ -34,94 +41,238 @@ def _line_profile(per_line: np.ndarray, axis: int, ndim: int) -> np.ndarray:
 
 
 def _filter_lines(image: np.ndarray, per_line: np.ndarray, axis: int) -> np.ndarray:
-    """I' = |F^-1(F(I) * w)| with w a factor per phase-encode line, clipped to [0, 1]."""
+    """I' = |F^-1(F(I) * w)| with w a factor per centred phase-encode line, clipped to [0, 1]."""
     return np.clip(magnitude_image(kspace(image) * _line_profile(per_line, axis, image.ndim)), 0.0, 1.0)
+
+
+def central_band(lines: int, fraction: float) -> np.ndarray:
+    """The central phase-encode lines, a boolean per centred line: |k| <= h, h = round(N f / 2).
+
+    2h + 1 lines (about ``fraction`` of them), symmetric about DC, always holding DC; a
+    smaller fraction gives a subset of a larger one's lines.
+    """
+    half = round(lines * fraction / 2)
+    return np.abs(np.arange(lines) - lines // 2) <= half
+
+
+def _check_axis(axis: Any) -> int:
+    if axis not in (0, 1) or isinstance(axis, bool):
+        raise InvalidInputError("axis", f"is {axis!r}", "0 (rows) or 1 (columns) as the phase-encode axis")
+    return int(axis)
 
 
 # ---------------------------------------------------------------------- undersampling
 
-def undersampling_mask(lines: int, acceleration: float, center_fraction: float, mask_seed: int) -> np.ndarray:
-    """Which of ``lines`` phase-encode lines are acquired (True), fastMRI-style random mask.
+def acquired_lines(ctx: SampleContext) -> list[int]:
+    """The centred phase-encode lines an accelerated scan acquires (fastMRI's random mask).
 
-    The central ``round(lines * center_fraction)`` lines are always kept; each outer line
-    is kept with the probability that brings the expected total to ``lines / acceleration``.
+    The central band (``central_band`` of ``center_fraction``) is always acquired; every
+    other line is kept where its uniform draw from the shared generator is below
+    p = (N / R - n_centre) / (N - n_centre), R the ``acceleration``, so that about N / R
+    lines are acquired. The draws are the same at L1 and L2 and L2's p and band are
+    smaller, so L2's lines are a subset of L1's.
     """
-    center = max(1, round(lines * center_fraction))
-    start = (lines - center + 1) // 2
-    mask = np.zeros(lines, dtype=bool)
-    mask[start:start + center] = True
-    outer_probability = max(0.0, (lines / acceleration - center) / (lines - center))
-    draws = np.random.default_rng(mask_seed).random(lines)
-    return mask | (draws < outer_probability)
+    lines = ctx.shape[ctx.values["axis"]]
+    centre = central_band(lines, ctx.values["center_fraction"])
+    outer = lines - int(centre.sum())
+    probability = max(0.0, (lines / ctx.values["acceleration"] - centre.sum()) / outer) if outer else 0.0
+    draws = ctx.shared_rng("lines").random(lines)
+    return np.flatnonzero(centre | (draws < probability)).tolist()
 
 
 UNDERSAMPLING_LEVELS = {
-    1: {"acceleration": Uniform(2.0, 3.0), "center_fraction": 0.12, "axis": Choice((0, 1)), "mask_seed": Seed()},
-    2: {"acceleration": Uniform(5.0, 7.0), "center_fraction": 0.05, "axis": Choice((0, 1)), "mask_seed": Seed()},
+    level: {"acceleration": acceleration, "center_fraction": fraction, "axis": AXIS,
+            "lines": Derived(acquired_lines, "centred phase-encode lines: the central band and each other "
+                                             "line with probability (N/R - centre)/(N - centre), shared draws")}
+    for level, (acceleration, fraction) in {1: (4, 0.08), 2: (8, 0.04)}.items()  # fastMRI's standard pairs
 }
+
+
+def line_mask(lines: list[int], count: int) -> np.ndarray:
+    """A float32 mask over ``count`` centred phase-encode lines, 1 on ``lines``; refuses lines
+    that do not fit (a record replayed on an image of another size)."""
+    index = np.asarray(lines)
+    if index.ndim != 1 or index.size == 0 or not np.issubdtype(index.dtype, np.integer) \
+            or index.min() < 0 or index.max() >= count:
+        raise InvalidInputError("lines", f"holds {index.size} indices from {index.min(initial=0)} to "
+                                         f"{index.max(initial=0)}",
+                                f"integer centred line indices in 0..{count - 1} (the image's phase-encode axis)")
+    mask = np.zeros(count, dtype=np.float32)
+    mask[index] = 1.0
+    return mask
 
 
 @register("undersampling_artifact", category="artifacts", levels=UNDERSAMPLING_LEVELS, modalities={"MRI"})
 def undersampling_artifact(image: np.ndarray, *, acceleration: float, center_fraction: float,
-                           axis: int, mask_seed: int) -> np.ndarray:
-    """Accelerated acquisition: outer phase-encode lines dropped, zero-filled reconstruction.
+                           axis: int, lines: list[int]) -> np.ndarray:
+    """Accelerated acquisition: only the recorded phase-encode lines, zero-filled reconstruction.
 
-    K' = K * M with M the line mask of ``undersampling_mask``; I' = |F^-1(K')|. Incoherent
-    aliasing and blur grow with the acceleration factor R (R-fold fewer lines).
+    K' = K * M with M = 1 on the centred ``lines`` (``acquired_lines``), 0 elsewhere;
+    I' = |F^-1(K')|: blur and incoherent aliasing along the phase-encode axis, growing
+    with the acceleration R (about R-fold fewer lines). ``acceleration`` and
+    ``center_fraction`` are the nominal settings the lines were drawn with (recorded for
+    reference); the lines themselves are what is applied.
     """
-    mask = undersampling_mask(image.shape[axis], acceleration, center_fraction, mask_seed)
-    return _filter_lines(image, mask.astype(np.float32), axis)
+    axis = _check_axis(axis)
+    return _filter_lines(image, line_mask(lines, image.shape[axis]), axis)
 
 
 # --------------------------------------------------------------------------- ghosting
 
+GHOST_CENTRE = 0.04
+"""Share of central phase-encode lines the ghosting leaves untouched (TorchIO restores
+2% on each side of DC): the image's mean and its low-frequency contrast are kept."""
+
 GHOSTING_LEVELS = {
-    1: {"ghosts": IntRange(2, 4), "intensity": Uniform(0.25, 0.40), "axis": Choice((0, 1))},
-    2: {"ghosts": IntRange(2, 4), "intensity": Uniform(0.75, 0.95), "axis": Choice((0, 1))},
+    1: {"ghosts": Shared(IntRange(2, 4)), "intensity": Uniform(0.25, 0.35), "axis": AXIS,
+        "center_fraction": GHOST_CENTRE},
+    2: {"ghosts": Shared(IntRange(2, 4)), "intensity": Uniform(0.55, 0.65), "axis": AXIS,
+        "center_fraction": GHOST_CENTRE},
 }
 
 
+def ghost_modulation(lines: int, ghosts: int, intensity: float, center_fraction: float) -> np.ndarray:
+    """The factor of each centred phase-encode line: 1 - ``intensity`` on every ``ghosts``-th
+    line counted from DC (k = 0 mod n), 1 on the others and on the ``central_band``."""
+    k = np.arange(lines) - lines // 2
+    comb = (k % ghosts == 0) & ~central_band(lines, center_fraction)
+    return np.where(comb, 1.0 - intensity, 1.0).astype(np.float32)
+
+
 @register("ghosting_artifact", category="artifacts", levels=GHOSTING_LEVELS, modalities={"MRI"})
-def ghosting_artifact(image: np.ndarray, *, ghosts: int, intensity: float, axis: int) -> np.ndarray:
+def ghosting_artifact(image: np.ndarray, *, ghosts: int, intensity: float, axis: int,
+                      center_fraction: float) -> np.ndarray:
     """Periodic ghosts along the phase-encode axis (pulsatile flow, breathing, N/2 ghosts).
 
-    Every ``ghosts``-th phase-encode line (counted from the DC line) is scaled by
-    (1 - ``intensity``). Writing that comb as (1/n) sum_j exp(2 pi i j k / n) gives
-    I' = |I - (a/n) sum_{j=0}^{n-1} shift(I, j N / n)|: replicas of amplitude a/n at
-    multiples of N/n pixels along the axis, with n = ``ghosts`` and a = ``intensity``.
+    Lines with k = 0 mod n (n = ``ghosts``) outside the central band are scaled by 1 - a
+    (a = ``intensity``): K' = K (1 - a C (1 - B)), C the comb, B the band. As C = (1/n)
+    sum_j exp(2 pi i j k / n), I' = |I - (a/n) sum_{j=0}^{n-1} shift(I_hp, j N / n)| with
+    I_hp = F^-1(K (1 - B)) the image less its central band: replicas of the object's
+    edges and texture at multiples of N/n pixels, amplitude a/n <= 1/2 of the object's,
+    while DC (the mean of the complex image) and the coarse contrast are untouched. The
+    magnitude rectifies the ghosts' negative lobes, so the shown mean rises by about a/n x 5%.
     """
-    lines = image.shape[axis]
-    modulation = np.ones(lines, dtype=np.float32)
-    modulation[::ghosts] = 1.0 - intensity  # unshifted order: index 0 is the DC line
-    return _filter_lines(image, fft.fftshift(modulation), axis)
+    axis = _check_axis(axis)
+    return _filter_lines(image, ghost_modulation(image.shape[axis], ghosts, intensity, center_fraction), axis)
 
 
 # ---------------------------------------------------------------------------- motion
+
+def _unit_phasors(phase: np.ndarray) -> np.ndarray:
+    """exp(i phase) in complex64, through float32 cos and sin (much faster than complex exp)."""
+    out = np.empty(phase.shape, dtype=np.complex64)
+    out.real, out.imag = np.cos(phase), np.sin(phase)
+    return out
+
+
+def shift_ramp(k: np.ndarray, slope: float, offset: float, lines: int, length: int) -> np.ndarray:
+    """The Fourier shift ramp exp(-2 pi i k d_r / N), len(k) x ``lines`` (complex64).
+
+    Line r (a row or a column of the image) moves along itself by d_r = slope (r -
+    (lines - 1) / 2) + offset pixels, N = ``length`` samples (a shear when ``slope`` is not
+    0); k are the signed frequencies along the line. Built as coarse x fine phasors over
+    blocks of B ~ sqrt(lines) lines, d_{jB+q} = d_{jB} + slope q, so only
+    (lines / B + B) x len(k) phasors are evaluated.
+    """
+    block = max(1, int(np.ceil(np.sqrt(lines))))
+    unit = (-2 * np.pi / length) * np.asarray(k, dtype=np.float64)
+    starts = slope * (np.arange(0, lines, block) - (lines - 1) / 2) + offset
+    coarse = _unit_phasors(np.multiply.outer(unit, starts).astype(np.float32))
+    fine = _unit_phasors(np.multiply.outer(unit, slope * np.arange(block)).astype(np.float32))
+    return (coarse[:, :, None] * fine[:, None, :]).reshape(unit.size, -1)[:, :lines]
+
+
+def _shear_rows(image: np.ndarray, slope: float, offset: float) -> np.ndarray:
+    """Each row r of ``image`` moved along itself by slope (r - centre) + offset pixels
+    (Fourier shift: exact band-limited interpolation, periodic)."""
+    rows, length = image.shape
+    spectrum = fft.rfft(image, axis=1, workers=1)
+    spectrum *= shift_ramp(np.arange(spectrum.shape[1]), slope, offset, rows, length).T
+    return fft.irfft(spectrum, n=length, axis=1, workers=1)
+
+
+def _pose_lines(image: np.ndarray, clean: np.ndarray, k: np.ndarray, angle: float,
+                shift: tuple[float, float]) -> np.ndarray:
+    """Phase-encode lines k (signed frequencies along axis 0, one row each) of ``image``
+    rotated by ``angle`` degrees about its centre, then shifted by (dy, dx) pixels.
+
+    ``clean`` is the image's ``rfft`` along axis 0. Three Fourier shears (exact
+    band-limited interpolation): R = Sy(-t) Sx(s) Sy(-t), t = tan(angle / 2), s =
+    sin(angle); dx rides on the Sx shear and dy + t dx on the last Sy shear, which stays in
+    k-space and is evaluated on the lines k only. x' = x cos + y sin, y' = -x sin + y cos
+    (counter-clockwise as shown, rows pointing down), as ``geometry.rigid_move``; the field
+    of view is periodic, as the scanner's: what leaves one edge re-enters at the other.
+    """
+    height, width = image.shape
+    theta = np.deg2rad(angle)
+    t, s = float(np.tan(theta / 2)), float(np.sin(theta))
+    spectrum = clean
+    if angle or shift[1]:
+        columns = fft.irfft(clean * shift_ramp(np.arange(clean.shape[0]), -t, 0.0, width, height),
+                            n=height, axis=0, workers=1)
+        spectrum = fft.rfft(_shear_rows(columns, s, shift[1]), axis=0, workers=1)
+    values = spectrum[np.abs(k)] * shift_ramp(np.abs(k), -t, shift[0] + t * shift[1], width, height)
+    negative = values[k < 0]  # a real image: F(-k) = conj F(k)
+    values[k < 0] = np.conj(negative)
+    return values
+
+
+def _segment_lines(lines: int, start: float, end: float) -> np.ndarray:
+    """The signed frequencies k of the centred lines acquired in [start, end): line i at t = (i + 1/2) / N."""
+    times = (np.arange(lines) + 0.5) / lines
+    return np.flatnonzero((times >= start) & (times < end)) - lines // 2
+
+
+def _acquired(image: np.ndarray, poses: list[dict], axis: int) -> np.ndarray:
+    """The hybrid data of a 2D image with the phase-encode axis first, lines in FFT order (k mod N)."""
+    data = image if axis == 0 else image.T
+    clean = fft.rfft(data, axis=0, workers=1)
+    acquired = np.empty(data.shape, dtype=np.complex64)
+    for pose in poses:
+        k = _segment_lines(data.shape[0], pose["start"], pose["end"])
+        angle, (dy, dx) = float(pose["angle"]), (float(v) for v in pose["shift"])
+        if axis == 1:  # the transpose mirrors the picture: the rotation turns the other way
+            angle, dy, dx = -angle, dx, dy
+        if k.size:
+            acquired[k % data.shape[0]] = _pose_lines(data, clean, k, angle, (dy, dx))
+    return acquired
+
+
+def motion_lines(image: np.ndarray, poses: list[dict], axis: int) -> np.ndarray:
+    """The phase-encode lines acquired while the object moves, in hybrid space (HxW complex).
+
+    Centred k-space along the phase-encode ``axis`` (line ``i`` holds k = i - N // 2),
+    image space along the readout axis: selecting lines commutes with the readout
+    transform, which is therefore never computed. Line i is acquired at t = (i + 1/2) / N
+    (linear order, one edge of k-space to the other) from the object in the pose of the
+    segment holding t. Grey images only (``kspace_motion`` handles colour).
+    """
+    axis = _check_axis(axis)
+    centred = fft.fftshift(_acquired(image, poses, axis), axes=0)
+    return centred if axis == 0 else centred.T
 
 
 def kspace_motion(image: np.ndarray, poses: list[dict], axis: int) -> np.ndarray:
     """Movement during acquisition: each phase-encode line from the k-space of its pose.
 
-    Lines are acquired in order across the centred k-space, line i at t = (i + 1/2) / N;
-    K'[lines of segment s] = F(T_s(I))[lines of segment s], T_s the rigid pose of the
-    segment (``motion.motion_poses``); I' = |F^-1(K')|. One FFT per pose: the lines are
-    taken from the unshifted spectrum through the fftshift index map.
+    K'[k] = F(T_s(I))[k] for the lines k of segment s (``motion_lines``), T_s the rigid
+    pose of the segment (``motion.motion_poses``: degrees counter-clockwise, (dy, dx)
+    pixels, moved by Fourier shears, ``_pose_lines``); I' = |F^-1(K')|. Linear
+    acquisition order puts the DC line at t = 1/2, so the reference segment (the pose at
+    t = 1/2) holds the centre of k-space and the image is registered to it; the moved
+    segments fill the outer lines up to the move times, on opposite sides of k-space:
+    blurred, doubled edges and ghosts along the phase-encode axis, stronger the nearer a
+    move comes to t = 1/2 and the larger it is. Cost: five one-axis real FFTs per moved
+    pose and one complex inverse FFT along the phase-encode axis; the readout axis is
+    never transformed.
     """
-    lines = image.shape[axis]
-    times = (np.arange(lines) + 0.5) / lines
-    unshifted_index = fft.fftshift(np.arange(lines))  # centred line i is FFT line unshifted_index[i]
-    combined = np.empty(image.shape, dtype=np.complex64)
-    for pose in poses:
-        centred_lines = np.flatnonzero((times >= pose["start"]) & (times < pose["end"]))
-        if centred_lines.size == 0:
-            continue
-        moved = rigid_move(image, pose["angle"], tuple(pose["shift"])) if (pose["angle"] or any(pose["shift"])) \
-            else image
-        spectrum = fft.fft2(moved, axes=_PLANE, workers=1)
-        index = [slice(None)] * image.ndim
-        index[axis] = unshifted_index[centred_lines]
-        combined[tuple(index)] = spectrum[tuple(index)]
-    return np.clip(np.abs(fft.ifft2(combined, axes=_PLANE, workers=1)).astype(np.float32), 0.0, 1.0)
+    axis = _check_axis(axis)
+
+    def reconstruct(channel: np.ndarray) -> np.ndarray:
+        magnitude = np.abs(fft.ifft(_acquired(channel, poses, axis), axis=0, workers=1))
+        return magnitude if axis == 0 else magnitude.T
+
+    return np.clip(per_channel(reconstruct, image), 0.0, 1.0)
 
 
 # ------------------------------------------------------------------------- bias field
@@ -129,9 +280,18 @@ def kspace_motion(image: np.ndarray, poses: list[dict], axis: int) -> np.ndarray
 BIAS_ORDER = 3
 _BIAS_TERMS = [(i, j) for i in range(BIAS_ORDER + 1) for j in range(BIAS_ORDER + 1 - i) if (i, j) != (0, 0)]
 
+
+def bias_coefficients(ctx: SampleContext) -> list[float]:
+    """c_ij = ``strength`` x u_ij, u_ij ~ U(-1, 1) from the shared generator: the same field
+    shape at L1 and L2, L2 steeper."""
+    shape = ctx.shared_rng("coefficients").uniform(-1.0, 1.0, len(_BIAS_TERMS))
+    return [float(ctx.values["strength"] * u) for u in shape]
+
+
 BIAS_LEVELS = {
-    1: {"coefficients": UniformVector(-0.25, 0.25, len(_BIAS_TERMS))},
-    2: {"coefficients": UniformVector(-0.70, 0.70, len(_BIAS_TERMS))},
+    level: {"strength": strength,
+            "coefficients": Derived(bias_coefficients, "strength x U(-1, 1) per term, shape shared by L1 and L2")}
+    for level, strength in {1: Uniform(0.8, 1.0), 2: Uniform(1.6, 1.9)}.items()
 }
 
 
@@ -150,7 +310,10 @@ def bias_field(shape: tuple[int, int], coefficients: list[float]) -> np.ndarray:
 
 
 @register("bias_field_artifact", category="artifacts", levels=BIAS_LEVELS, modalities={"MRI"})
-def bias_field_artifact(image: np.ndarray, *, coefficients: list[float]) -> np.ndarray:
-    """Coil-sensitivity intensity inhomogeneity: I' = clip(I * B, 0, 1), B from ``bias_field``."""
+def bias_field_artifact(image: np.ndarray, *, strength: float, coefficients: list[float]) -> np.ndarray:
+    """Coil-sensitivity intensity inhomogeneity: I' = clip(I * B, 0, 1), B from ``bias_field``.
+
+    ``strength`` is the scale the ``coefficients`` were drawn with (recorded for reference).
+    """
     field = bias_field(image.shape[:2], coefficients)
     return np.clip(image * (field[..., None] if image.ndim == 3 else field), 0.0, 1.0)
