@@ -9,50 +9,141 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-from scipy import signal
+from scipy import ndimage, signal
 
-from .channels import per_channel
-from .geometry import reference_length, rigid_move
-from .params import Seed, SignedUniform, Uniform
+from .channels import luminance, per_channel
+from .geometry import border_background, reference_length, rigid_move
+from .params import Derived, Seed, Shared, SignedUniform, Uniform
 from .registry import register
 
 # ---------------------------------------------------------------------------- intensity
 
+BACKGROUND_TOLERANCE = 0.06
+"""A pixel is background when its 5x5 mean luminance is within this of the border's level."""
+
+EMPTY_LEVEL = 0.1
+"""The border's level must be this close to black or to white for the image to have an
+empty background (no signal, or bare glass); any other border is the object itself."""
+
+
+def object_weight(image: np.ndarray) -> np.ndarray:
+    """Weight of the object (1) against the empty background around it (0), HxW float32.
+
+    The background is the part of the image, connected to its border, whose 5x5 mean
+    luminance is within ``BACKGROUND_TOLERANCE`` of the border's level
+    (``border_background``), when that level is black or white (within ``EMPTY_LEVEL``):
+    the air around a CT or MR slice, the black surround of a fundus photograph or of an
+    ultrasound sector, the unattenuated field of a radiograph. The 0/1 mask is softened by
+    a 5x5 box so the object's rim blends in; without such a border the weight is 1.
+    """
+    level = luminance(border_background(image)[None, None]).item()
+    if EMPTY_LEVEL < level < 1.0 - EMPTY_LEVEL:
+        return np.ones(image.shape[:2], dtype=np.float32)
+    near = np.abs(ndimage.uniform_filter(luminance(image), 5) - level) <= BACKGROUND_TOLERANCE
+    labels, _ = ndimage.label(near)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    background = np.isin(labels, border[border > 0]).astype(np.float32)
+    return 1.0 - ndimage.uniform_filter(background, 5)
+
+
+def _on_object(image: np.ndarray, weight: np.ndarray, changed: np.ndarray) -> np.ndarray:
+    """``changed`` on the object, ``image`` on its empty background: I + w (changed - I)."""
+    weight = weight[..., None] if image.ndim == 3 else weight
+    return np.clip(image + weight * (changed - image), 0.0, 1.0).astype(np.float32, copy=False)
+
+
 BRIGHTNESS_LEVELS = {
-    1: {"delta": SignedUniform(0.10, 0.20)},
-    2: {"delta": SignedUniform(0.30, 0.45)},
+    1: {"lift": SignedUniform(0.70, 0.90)},
+    2: {"lift": SignedUniform(1.30, 1.60)},
 }
 
 
 @register("adjust_brightness", category="intensity", levels=BRIGHTNESS_LEVELS)
-def adjust_brightness(image: np.ndarray, *, delta: float) -> np.ndarray:
-    """Additive brightness shift: I' = clip(I + delta, 0, 1)."""
-    return np.clip(image + np.float32(delta), 0.0, 1.0)
+def adjust_brightness(image: np.ndarray, *, lift: float) -> np.ndarray:
+    """Display brightness: a tone curve on the object that keeps the black and white points.
+
+    With g = 2^-|lift|: brightening (``lift`` > 0) I' = I^g, darkening (``lift`` < 0)
+    I' = 1 - (1 - I)^g; mid-grey 0.5 becomes 0.71 or 0.29 at |lift| = 1. Like a monitor's,
+    a camera's or a viewer's brightness control, the curve moves the mid-tones and neither
+    washes the image out to white nor crushes it to black: no pixel is newly saturated in
+    float; in 8 bits the end the curve compresses (slope g) may round to 0 or 255: at L2,
+    a median of 0.0% and at most 2.5% of the pixels of the embedded sample. It acts on the
+    object only (``object_weight``): the empty background (air, the black surround, bare
+    glass) keeps its value. The same for every modality; a change of the light or dose
+    reaching the detector, background included, is ``exposure``.
+    """
+    gamma = np.float32(2.0 ** -abs(lift))
+    curved = np.power(image, gamma) if lift >= 0 else 1.0 - np.power(1.0 - image, gamma)
+    return _on_object(image, object_weight(image), curved)
 
 
 EXPOSURE_LEVELS = {
-    1: {"stops": SignedUniform(0.5, 0.8)},
-    2: {"stops": SignedUniform(1.3, 2.0)},
+    1: {"stops": SignedUniform(0.6, 0.9)},
+    2: {"stops": SignedUniform(1.3, 1.7)},
 }
 
 
 @register("exposure", category="intensity", levels=EXPOSURE_LEVELS)
 def exposure(image: np.ndarray, *, stops: float) -> np.ndarray:
-    """Over- or under-exposure by ``stops`` (EV) with detector saturation: I' = clip(I * 2^stops, 0, 1)."""
-    return np.clip(image * np.float32(2.0**stops), 0.0, 1.0)
+    """Over- or under-exposure by ``stops`` (EV) of a detector that saturates.
 
+    The detector's response to the exposure E is I = 1 - exp(-E) (film, a sensor's
+    highlight shoulder), so multiplying E by g = 2^stops gives I' = 1 - (1 - I)^g: a gain
+    of g on the dark values that rolls off into saturation near white. Over-exposure
+    burns out the bright parts, under-exposure darkens the image and flattens its
+    highlights; black stays black. In 8 bits, a pixel saturates (255) when
+    (1 - I)^g < 1/510: at L2 a median of 0.0% and at most 0.0% of the pixels of the
+    embedded sample are newly saturated at 0 or 255.
+    """
+    return (1.0 - np.power(1.0 - image, np.float32(2.0**stops))).astype(np.float32, copy=False)
+
+
+CONTRAST_MODELS = {"Histopathology": "stain", "Microscopy": "stain"}
+"""Transmitted-light modalities, whose contrast is the stain's optical density; every
+other modality (or none given) has its contrast reduced about the object's mean."""
 
 CONTRAST_LEVELS = {
-    1: {"factor": Uniform(0.50, 0.60)},
-    2: {"factor": Uniform(0.20, 0.30)},
+    level: {"factor": factor,
+            "model": Derived(lambda ctx: CONTRAST_MODELS.get(ctx.modality or "", "object"),
+                             "stain (Histopathology, Microscopy), else object")}
+    for level, factor in {1: Uniform(0.50, 0.60), 2: Uniform(0.20, 0.30)}.items()
 }
 
 
 @register("reduce_contrast", category="intensity", levels=CONTRAST_LEVELS)
-def reduce_contrast(image: np.ndarray, *, factor: float) -> np.ndarray:
-    """Contrast reduced about the mean intensity m: I' = m + factor * (I - m)."""
-    mean = np.float32(image.mean())
-    return mean + np.float32(factor) * (image - mean)
+def reduce_contrast(image: np.ndarray, *, factor: float, model: str) -> np.ndarray:
+    """Contrast reduced to ``factor`` (0-1) of the original, as the modality's physics does it.
+
+    - ``"object"`` (every modality but slides): the object's values move towards their
+      mean m (per channel, weighted by ``object_weight``): I' = m + factor (I - m), as a
+      flatter tissue contrast (sequence weighting, kV, a wider window) does; the empty
+      background keeps its value, so the air around a slice stays black.
+    - ``"stain"`` (histopathology, microscopy: transmitted light): a fading or weak stain
+      scales the optical density OD = -ln(I / W) relative to the glass white W (the 99th
+      percentile of each channel): I' = W (I / W)^factor. The glass stays white and the
+      tissue pales towards it.
+    Neither model saturates a pixel: the output stays between the input's extremes.
+    """
+    return fade_stain(image, factor) if model == "stain" else flatten_object(image, factor)
+
+
+def fade_stain(image: np.ndarray, factor: float) -> np.ndarray:
+    """Optical density scaled by ``factor`` relative to the glass white W: I' = W (I / W)^factor.
+
+    W is the 99th percentile of each channel (on every 4th pixel); I' <= W^(1 - factor) <= 1.
+    """
+    channels = image.shape[2] if image.ndim == 3 else 1
+    white = np.percentile(image[::4, ::4].reshape(-1, channels), 99, axis=0).reshape(image.shape[2:])
+    white = np.maximum(white, 1e-3).astype(np.float32)
+    return (white * np.power(image / white, np.float32(factor))).astype(np.float32, copy=False)
+
+
+def flatten_object(image: np.ndarray, factor: float) -> np.ndarray:
+    """The object's values moved towards their weighted mean m: I' = m + factor (I - m) on the object."""
+    weight = object_weight(image)
+    spread = weight[..., None] if image.ndim == 3 else weight
+    mean = (spread * image).sum(axis=(0, 1)) / max(float(weight.sum()), 1.0)
+    return _on_object(image, weight, mean + np.float32(factor) * (image - mean))
 
 
 # -------------------------------------------------------------------------------- noise
@@ -147,8 +238,8 @@ def _direction(angle: float) -> np.ndarray:
 
 
 MOTION_BLUR_LEVELS = {
-    1: {"length": Uniform(0.015, 0.025), "angle": Uniform(0.0, 180.0)},
-    2: {"length": Uniform(0.040, 0.060), "angle": Uniform(0.0, 180.0)},
+    1: {"length": Uniform(0.015, 0.025), "angle": Shared(Uniform(0.0, 180.0))},
+    2: {"length": Uniform(0.040, 0.060), "angle": Shared(Uniform(0.0, 180.0))},
 }
 
 
@@ -161,8 +252,8 @@ def motion_blur(image: np.ndarray, *, length: float, angle: float) -> np.ndarray
 
 
 XRAY_MOTION_LEVELS = {
-    1: {"amplitude": Uniform(0.006, 0.010), "angle": Uniform(0.0, 180.0)},
-    2: {"amplitude": Uniform(0.018, 0.026), "angle": Uniform(0.0, 180.0)},
+    1: {"amplitude": Uniform(0.006, 0.010), "angle": Shared(Uniform(0.0, 180.0))},
+    2: {"amplitude": Uniform(0.018, 0.026), "angle": Shared(Uniform(0.0, 180.0))},
 }
 
 
@@ -187,13 +278,16 @@ def exposure_motion(image: np.ndarray, poses: list[dict]) -> np.ndarray:
     """Movement during an exposure: the time-weighted mean of the object in each pose.
 
     I' = sum_s (end_s - start_s) T_s(I), T_s the rigid pose of segment s
-    (``motion.motion_poses``): the detector integrates the light or X-rays it receives
-    while the object moves, so a sudden move leaves a double contour.
+    (``motion.motion_poses``), the durations summing to 1: the detector integrates the
+    light or X-rays it receives while the object moves (radiographs, nuclear medicine,
+    photographs, ultrasound frame persistence), so a sudden move leaves a double contour.
+    What enters the field of view is the image's background (``border_background``).
     """
+    fill = border_background(image)
     out = np.zeros(image.shape, dtype=np.float32)
     for pose in poses:
-        moved = rigid_move(image, pose["angle"], tuple(pose["shift"])) if (pose["angle"] or any(pose["shift"])) \
-            else image
+        still = not pose["angle"] and not any(pose["shift"])
+        moved = image if still else rigid_move(image, pose["angle"], tuple(pose["shift"]), fill)
         out += np.float32(pose["end"] - pose["start"]) * moved
     return np.clip(out, 0.0, 1.0)
 
@@ -206,5 +300,6 @@ ROTATION_LEVELS = {
 
 @register("object_rotation", category="motion", levels=ROTATION_LEVELS)
 def object_rotation(image: np.ndarray, *, angle: float) -> np.ndarray:
-    """The object rotated by ``angle`` degrees about the image centre; uncovered corners are 0."""
+    """The object rotated by ``angle`` degrees about the image centre (the direction shared by L1
+    and L2); the uncovered corners take the image's background (``border_background``)."""
     return rigid_move(image, angle)

@@ -17,15 +17,29 @@ def reference_length(image: np.ndarray) -> float:
     return float(np.sqrt(image.shape[0] * image.shape[1]))
 
 
-def rigid_move(image: np.ndarray, angle: float, shift: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+def border_background(image: np.ndarray) -> np.ndarray:
+    """The image's background: the median of its border pixels, per channel.
+
+    Black around a CT or MR slice, a fundus photograph or an ultrasound sector; white on
+    a slide's glass. Shape () for an HxW image, (3,) for an HxWx3 one.
+    """
+    border = np.concatenate([image[0], image[-1], image[1:-1, 0], image[1:-1, -1]])
+    return np.median(border, axis=0).astype(np.float32)
+
+
+def rigid_move(image: np.ndarray, angle: float, shift: tuple[float, float] = (0.0, 0.0),
+               fill: float | np.ndarray | None = None) -> np.ndarray:
     """Rotate by ``angle`` degrees counter-clockwise about the centre, then shift by (dy, dx) pixels.
 
-    Bilinear interpolation; pixels that enter the field of view from outside are 0.
+    Bilinear interpolation; pixels that enter the field of view from outside take ``fill``
+    (a value, or one per channel), by default the image's ``border_background``. The image
+    is moved as I - fill with 0 entering, then fill is added back, which is the same.
     """
+    fill = border_background(image) if fill is None else np.asarray(fill, dtype=np.float32)
 
     def move(channel: np.ndarray) -> np.ndarray:
         moved = Image.fromarray(np.ascontiguousarray(channel, dtype=np.float32)).rotate(
             angle, resample=Image.Resampling.BILINEAR, translate=(shift[1], shift[0]), fillcolor=0.0)
         return np.asarray(moved)
 
-    return np.clip(per_channel(move, image), 0.0, 1.0)
+    return np.clip(per_channel(move, image - fill) + fill, 0.0, 1.0)
