@@ -262,9 +262,9 @@ def kspace_motion(image: np.ndarray, poses: list[dict], axis: int) -> np.ndarray
     t = 1/2) holds the centre of k-space and the image is registered to it; the moved
     segments fill the outer lines up to the move times, on opposite sides of k-space:
     blurred, doubled edges and ghosts along the phase-encode axis, stronger the nearer a
-    move comes to t = 1/2 and the larger it is. Cost: five one-axis real FFTs per moved
-    pose and one complex inverse FFT along the phase-encode axis; the readout axis is
-    never transformed.
+    move comes to t = 1/2 and the larger it is. Cost: one real FFT of the clean image, four
+    one-axis real FFTs per moved pose (the shears) and one complex inverse FFT along the
+    phase-encode axis; the readout transform is never computed.
     """
     axis = _check_axis(axis)
 
