@@ -258,7 +258,7 @@ def motion_blur(image: np.ndarray, *, length: float, angle: float) -> np.ndarray
 
 
 XRAY_MOTION_LEVELS = {
-    1: {"amplitude": Uniform(0.006, 0.010), "angle": Shared(Uniform(0.0, 180.0))},
+    1: {"amplitude": Uniform(0.009, 0.013), "angle": Shared(Uniform(0.0, 180.0))},
     2: {"amplitude": Uniform(0.018, 0.026), "angle": Shared(Uniform(0.0, 180.0))},
 }
 

@@ -1,32 +1,50 @@
-"""Severity means something: on real images of every applicable modality, L2 is worse than L1."""
+"""Levels mean something: on every applicable real image of the embedded sample, L1 is
+visible and L2 clearly worse (the targets of ``severity``), or the docs say why not."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from medqdeg.dataset_builder.degradations import degrade, list_degradations
-from medqdeg.dataset_builder.degradations.severity import REPORT_SAMPLES, image_quality
-from medqdeg.dataset_builder.sample_images import load_sample
-
-CASES = [
-    (spec.name, key)
-    for spec in list_degradations()
-    for key in REPORT_SAMPLES
-    if spec.applies_to(load_sample(key).modality)
-]
+from medqdeg.dataset_builder.degradations import list_degradations
+from medqdeg.dataset_builder.degradations.severity import (
+    NOTES,
+    SeverityRow,
+    clipped_share,
+    measure_severity,
+    uniform_block,
+)
 
 
-@pytest.mark.parametrize(("name", "key"), CASES)
-def test_l2_is_further_from_l0_than_l1_on_real_images(name, key):
-    clean = load_sample(key, max_side=256).image
-    quality = {}
-    for level in (1, 2):
-        worst = []
-        for seed in range(2):
-            degraded, _ = degrade(clean, name, level, seed=seed, item_id=key)
-            worst.append(image_quality(clean, degraded))
-        quality[level] = tuple(sum(v) / len(v) for v in zip(*worst, strict=True))
-    ssim, psnr = quality[1], quality[2]
-    assert quality[1][0] < 0.9999, "L1 must change the image"
-    assert quality[2][0] < quality[1][0], f"SSIM L1 {ssim} L2 {psnr}"
-    assert quality[2][1] < quality[1][1]
+@pytest.fixture(scope="module")
+def report() -> dict[str, SeverityRow]:
+    return {row.name: row for row in measure_severity(seeds=1)}
+
+
+@pytest.mark.parametrize("name", [spec.name for spec in list_degradations()])
+def test_every_type_meets_the_targets_on_every_applicable_sample_image(report, name):
+    row = report[name]
+    assert row.images >= 9  # every applicable image of the sample, not one per modality
+    assert not row.failures() or name in NOTES, row.failures()
+
+
+def test_the_target_check_catches_a_type_that_does_nothing_visible():
+    row = SeverityRow("gaussian_blur", "resolution_blur", ("CT",))
+    row.ssim = {1: [0.99, 0.98, 0.97], 2: [0.96, 0.99, 0.90]}
+    missed = row.failures()
+    assert any("L1 median SSIM" in reason for reason in missed)
+    assert any("L2 below L1 on 67%" in reason for reason in missed)
+
+
+def test_clipped_share_counts_only_newly_saturated_pixels():
+    clean = np.array([[0, 10, 200, 255]], dtype=np.uint8)
+    degraded = np.array([[0, 0, 255, 255]], dtype=np.uint8)
+    assert clipped_share(clean, degraded) == pytest.approx(0.5)
+
+
+def test_uniform_block_avoids_saturated_and_textured_regions():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (64, 64)).astype(np.uint8)
+    image[32:48, 8:24] = 100  # the one flat block
+    rows, cols = uniform_block(image)
+    assert (rows.start, cols.start) == (32, 8)
