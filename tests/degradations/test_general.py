@@ -20,7 +20,6 @@ from medqdeg.dataset_builder.degradations.general import (
     trajectory_kernel,
     xray_motion_blur,
 )
-
 from medqdeg.dataset_builder.degradations.geometry import rigid_move
 from medqdeg.dataset_builder.degradations.severity import image_quality
 
