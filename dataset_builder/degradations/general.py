@@ -67,7 +67,7 @@ def adjust_brightness(image: np.ndarray, *, lift: float) -> np.ndarray:
     a camera's or a viewer's brightness control, the curve moves the mid-tones and neither
     washes the image out to white nor crushes it to black: no pixel is newly saturated in
     float; in 8 bits the end the curve compresses (slope g) may round to 0 or 255: at L2,
-    a median of 0.0% and at most 2.5% of the pixels of the embedded sample. It acts on the
+    a median of 0.0% and at most 2.1% of the pixels of the embedded sample (seed 0). It acts on the
     object only (``object_weight``): the empty background (air, the black surround, bare
     glass) keeps its value. The same for every modality; a change of the light or dose
     reaching the detector, background included, is ``exposure``.
@@ -92,8 +92,8 @@ def exposure(image: np.ndarray, *, stops: float) -> np.ndarray:
     of g on the dark values that rolls off into saturation near white. Over-exposure
     burns out the bright parts, under-exposure darkens the image and flattens its
     highlights; black stays black. In 8 bits, a pixel saturates (255) when
-    (1 - I)^g < 1/510: at L2 a median of 0.0% and at most 0.0% of the pixels of the
-    embedded sample are newly saturated at 0 or 255.
+    (1 - I)^g < 1/510: at L2 (seed 0) a median of 1.4% and at most 34% (a bright image
+    over-exposed, which burns out) of the pixels of the embedded sample newly reach 0 or 255.
     """
     return (1.0 - np.power(1.0 - image, np.float32(2.0**stops))).astype(np.float32, copy=False)
 

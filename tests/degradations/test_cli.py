@@ -10,7 +10,7 @@ from PIL import Image
 from pydicom.data import get_testdata_file
 
 from medqdeg.dataset_builder.degradations import DegradationRecord, replay
-from medqdeg.dataset_builder.image_files import read_image
+from medqdeg.dataset_builder.image_files import display, read_ct_values, read_image
 from medqdeg.eval_harness.cli import main
 
 
@@ -21,11 +21,14 @@ def test_degrade_a_dicom_file_writes_the_image_and_a_replayable_record(tmp_path,
                  "--modality", "CT", "-o", str(out), "--record", str(record_path)])
     assert code == 0
     degraded = np.asarray(Image.open(out))
-    clean = read_image(source)
+    clean = read_image(source)  # the display image a viewer shows
     assert degraded.shape == clean.shape and not np.array_equal(degraded, clean)
     record = DegradationRecord.from_json(record_path.read_text())
     assert record.name == "sparse_view" and record.level == 2 and record.seed == 4
-    assert np.array_equal(replay(clean, record), degraded)
+    # a DICOM CT is degraded in Hounsfield units, then shown through its own window
+    ct = read_ct_values(source)
+    assert record.params["scale"]["low_hu"] == float(ct.values.min()) and record.params["scale"]["below_hu"] is None
+    assert np.array_equal(display(replay(ct.values, record), ct.window), degraded)
     assert "sparse_view L2" in capsys.readouterr().out
 
 
