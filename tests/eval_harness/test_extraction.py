@@ -99,7 +99,8 @@ def test_case_count():
     ("  PULMONARY-EDEMA!  ", "B"),
     ("The image shows pulmonary edema.", "B"),
     ("There is no abnormality in this radiograph.", "D"),
-    ("It is pneumonia, not pneumothorax.", None),  # two option texts
+    ("It is pneumonia, not pneumothorax.", "A"),  # the other text is negated
+    ("Pneumonia or pneumothorax.", None),  # two option texts
     ("Something else entirely.", None),
 ])
 def test_option_text_instead_of_letter(reply, expected):
