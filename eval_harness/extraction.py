@@ -113,6 +113,7 @@ BOXED = re.compile(r"\\boxed\{((?:[^{}]|\{[^{}]*\})*)\}")
 LATEX_MARKUP = re.compile(r"\\[A-Za-z]+|[{}$]")
 BOXED_ANSWER = re.compile(r"\s*\(?[A-Ea-e]\)?(?:[.:)\s].*)?", re.S)
 MARKDOWN = re.compile(r"[*`#]+")
+CONTINUATION = re.compile(r"^[ \t]*(?:Question|Q|USER|Human|User)[ \t]*:", re.M)
 
 EXACT_LETTER = re.compile(r"""[\s("'\[]*([A-Ea-e])[\s)\]"'.:]*""")
 FINAL_MARKER = re.compile(
@@ -122,11 +123,12 @@ ANSWER_MARKER = re.compile(
         \b["']?\s*(?:(?:is|would\s+be|should\s+be|will\s+be|must\s+be)\b\s*:?|[:=\-–])\s*
         (?:(?:likely|probably|most\s+likely|definitely|clearly|actually|indeed)\s+)?
       |\b(?:choose|select|pick|go\s+with|(?:i'?d|i\s+would|i\s+will|i'?ll)\s+say)\s+
+      |\b(?:so|therefore|hence|thus),?\s+(?=[\ue000])
       |(?:答案|正确答案|答)\s*(?:应该是|应为|是|为|选)?\s*:?\s*
       |(?:故|因此|所以)?(?:选择|选)\s*""",
     re.I | re.X)
 ITS_LETTER = re.compile(
-    rf"\b(?:it'?s|it\s+is|it\s+must\s+be|that'?s)\s+(?:option\s+)?(\(?)([A-Ea-e])(\)?)(?![{_NO_WORD}'])"
+    rf"\b(?:it'?s|it\s+is|it\s+must\s+be|that'?s|so|therefore|hence|thus)\s+(?:option\s+)?(\(?)([A-Ea-e])(\)?)(?![{_NO_WORD}'])"
     r"(?=\s*(?:[.,;:!?]|$))", re.I | re.M)
 IS_CORRECT = re.compile(
     rf"(?<![{_NO_WORD}'])(?:\(([A-Ea-e])\)|([A-E]))[ \t]*(?:(?i:is\s+(?:also\s+)?(?:the\s+)?(?:correct|right|answer))\b"
@@ -141,7 +143,7 @@ LEADING_LETTER = re.compile(
     r"""\s*(?:\((?P<bracketed>[A-Ea-e])\)
       |["'\[]?(?P<letter>[A-E])(?:[):\]]|[.\-](?![A-Za-z])|[ \t]*$|[ \t]+(?P<rest>.)))""", re.X | re.M)
 STANDALONE = re.compile(rf"(?<![{_NO_WORD}'])[A-E](?![{_NO_WORD}'\-]|\.[A-Za-z])|\(([A-Ea-e])\)")
-ARTICLE_A = re.compile(rf"(?:^|[.!?:]\s+)A\s+(?!(?:or|and|is|vs)\b)(?:[A-Za-z]{{2}}|[{OPTION_MASK}{NEUTRAL_MASK}])",
+ARTICLE_A = re.compile(rf"(?:^|[.!?:]\s+)A\s+(?!(?:or|and|is|vs)\b)(?:[A-Za-z][A-Za-z0-9]|[{OPTION_MASK}{NEUTRAL_MASK}])",
                        re.M)
 
 RETRACTION = re.compile(
@@ -156,6 +158,9 @@ NEGATION_BEFORE = re.compile(
     r"|eliminates?|eliminated|unlikely|negative\s+for|free\s+of|rather\s+than|instead\s+of|isn'?t|aren'?t"
     r"|can'?t\s+be|cannot\s+be|never|nor|neither|lack\s+of|lacks?)\b|不是|没有|无|排除|非",
     re.I)
+HYPOTHETICAL_BEFORE = re.compile(r"\b(?:e\.\s?g\.|for\s+(?:example|instance)|such\s+as|if\s+it\s+were)", re.I)
+HYPOTHETICAL_AFTER = re.compile(r"^[^.;!?\n,]{0,10}?\b(?:would|could|might)\b", re.I)
+HEDGE = re.compile(r"\b(?:might|maybe|perhaps|possibly|not\s+sure|unsure|could\s+be)\b|可能|不确定", re.I)
 NEGATION_AFTER = re.compile(
     r"^[^.;!?\n。；！？,，]{0,20}?\b(?:is\s+not|isn'?t|not|absent|unlikely|ruled\s+out|excluded|incorrect|wrong"
     r"|less\s+likely|eliminated|can\s+be\s+(?:excluded|ruled\s+out|eliminated))\b"
@@ -174,16 +179,21 @@ MARKER_BEFORE = re.compile(
     re.I)
 LABEL = re.compile(r"(?:\(([A-E])\)|(?<![A-Za-z0-9'])([A-E])[.:)\-–])[ \t]*$")
 
-TERMS = re.compile(
-    r"""\b(?:vitamins?|vit\.?|hepatitis|hep\.?|types?|groups?|class(?:es)?|grades?|stages?|phases?|zones?
+_TERM_WORDS = r"""(?:vitamins?|vit\.?|hepatitis|hep\.?|types?|groups?|class(?:es)?|grades?|stages?|phases?|zones?
            |category|factor|protein|panels?|figures?|fig\.?|images?|label(?:l?ed)?|marked|points?|arrows?
            |structures?|regions?|segments?|leads?|parts?|sections?|plan|haemophilia|hemophilia|influenza
-           |kerley|complement|cluster|levels?|schedule|subtype|variant|genotype|serotype|blood\s+type|lines?)
+           |kerley|complement|cluster|levels?|schedule|subtype|variant|genotype|serotype|blood\s+type|lines?)"""
+TERM_LIST = re.compile(
+    rf"""\b{_TERM_WORDS}[ \t]+[A-E](?:[ \t]*(?:/|,|&|\band\b|\bor\b)[ \t]*[A-E](?![A-Za-z0-9]))+""", re.X | re.I)
+"""A term followed by a list of letters ("hepatitis A, B and C"): masked before option texts."""
+TERMS = re.compile(
+    rf"""\b{_TERM_WORDS}
         [ \t]+[A-E](?:[ \t]*(?:/|,|&|\band\b|\bor\b)[ \t]*[A-E])*(?![A-Za-z0-9])
       |(?<![A-Za-z0-9])[A-EM][\-–](?:mode|lines?|scan|waves?|cells?|type)\b
       |(?<![A-Za-z0-9])[A-E][ \t]+cells?\b
       |\bN/A\b|\bn/a\b|\b[Ee]\.\s?g\.|\bi\.\s?e\.|\bX[\-–]?rays?\b
-      |\b[A-E](?:\+|\s*positive|\s*negative)(?![A-Za-z0-9])""",
+      |\b[A-E](?:\+|\s*positive|\s*negative)(?![A-Za-z0-9])
+      |(?<![A-Za-z0-9])[A-E][ \t]*[:=\-]?[ \t]*(?:asymmetry|borders?|colou?rs?|diameter|evol\w*)\b""",
     re.X | re.I)
 """Letters that are part of a name or a label ("vitamin D", "hepatitis A/B", "labelled C")."""
 
@@ -251,7 +261,7 @@ def extract_letter(text: str | None, options: Sequence[str]) -> str | None:
         raise InvalidInputError("options", f"has {len(options)} options",
                                 f"{MIN_OPTIONS} to {MAX_OPTIONS} option texts (letters A-E)")
     valid = LETTERS[:len(options)]
-    cleaned = _clean(text or "")
+    cleaned = _clean(text or "", options)
     if not cleaned.strip():
         return None
     reply = _mask(cleaned, options)
@@ -279,11 +289,12 @@ def _decide(found: set[str], valid: str) -> str | None:
 # ---------------------------------------------------------------- cleaning
 
 
-def _clean(text: str) -> str:
-    """The cleaning steps 1-4, in order."""
+def _clean(text: str, options: Sequence[str] = ()) -> str:
+    """The cleaning steps 1-5, in order."""
     text = _normalise_width(text)
     text = _drop_thinking(text)
-    text = _mark_tagged_answers(text)
+    text = _cut_continuation(text)
+    text = _mark_tagged_answers(text, options)
     return _strip_markdown(text)
 
 
@@ -301,7 +312,17 @@ def _drop_thinking(text: str) -> str:
     return THINK_CLOSE.split(text)[-1]
 
 
-def _mark_tagged_answers(text: str) -> str:
+def _cut_continuation(text: str) -> str:
+    """A model that goes on past its turn ("Answer: B\\n\\nQuestion: ...") is cut there.
+
+    A new "Question:", "Q:", "USER:" or "Human:" line after some text starts a turn the
+    model invented; what it "answers" there is no answer to this item.
+    """
+    m = CONTINUATION.search(text)
+    return text[:m.start()] if m and text[:m.start()].strip() else text
+
+
+def _mark_tagged_answers(text: str, options: Sequence[str] = ()) -> str:
     """``<answer>X</answer>`` and ``\\boxed{X}`` become "Final answer: X" where they stand.
 
     A boxed formula that starts with no option letter is set aside (masked), so that it
@@ -311,7 +332,7 @@ def _mark_tagged_answers(text: str) -> str:
 
     def boxed(m: re.Match[str]) -> str:
         content = LATEX_MARKUP.sub("", m[1]).strip()
-        if BOXED_ANSWER.fullmatch(content):
+        if BOXED_ANSWER.fullmatch(content) or any(_normalize(content) == _normalize(o) for o in options):
             return f"\nFinal answer: {content}\n"
         return NEUTRAL_MASK * len(m[0])
 
@@ -334,6 +355,7 @@ def _normalize(text: str) -> str:
 
 def _mask(cleaned: str, options: Sequence[str]) -> _Reply:
     """The masking steps 5-7, then negation of the mentions that remain."""
+    cleaned = TERM_LIST.sub(lambda m: NEUTRAL_MASK * len(m[0]), cleaned)
     spans = _find_option_spans(cleaned, options)
     chars = list(cleaned)
     echoed = _echoed_pairs(cleaned, spans)
@@ -356,7 +378,8 @@ def _option_pattern(option: str) -> re.Pattern[str] | None:
         return None
     body = r"[\W_]+".join(re.escape(w) for w in words)
     flags = re.I
-    if len("".join(words)) < MIN_CONTAINED_CHARS:
+    cjk = any(not ch.isascii() for ch in "".join(words))
+    if len("".join(words)) < (2 if cjk else MIN_CONTAINED_CHARS):
         if not (option.strip().isupper() and option.strip().isascii()):
             return None
         flags = 0  # "CT", "MRI", "US": whole words, as written
@@ -410,7 +433,10 @@ def _clause_before(text: str, pos: int) -> str:
 def _negated(reply: _Reply, start: int, end: int) -> bool:
     """The option text at ``start:end`` is said no to in its clause."""
     before = _clause_before(reply.masked, start)
-    return bool(NEGATION_BEFORE.search(before) or NEGATION_AFTER.search(reply.masked[end:end + 60]))
+    if NEGATION_BEFORE.search(before) or NEGATION_AFTER.search(reply.masked[end:end + 60]):
+        return True
+    return bool(HYPOTHETICAL_BEFORE.search(_clause_before(reply.text, start))
+                or HYPOTHETICAL_AFTER.search(reply.text[end:end + 40]))
 
 
 def _rejected(reply: _Reply, start: int, end: int) -> bool:
@@ -530,7 +556,20 @@ def _declared(reply: _Reply) -> set[str] | None:
     chosen = [d for d in current if d.rank == top]
     if any(d.conflict for d in chosen):
         return set()
-    return {c for d in chosen for c in d.letters}
+    decided = {c for d in chosen for c in d.letters}
+    retracted = _last_retraction(reply, declarations[-1].end)
+    if retracted is not None:  # "B. Actually, it might be C": the answer was withdrawn
+        tail = reply.masked[retracted:]
+        letters = {m[1] or m.group() for m in STANDALONE.finditer(tail)}
+        if (letters and letters != decided) or HEDGE.search(tail):
+            return set()
+    return decided
+
+
+def _last_retraction(reply: _Reply, after: int) -> int | None:
+    """Where the last retraction word after ``after`` ends, if there is one."""
+    ends = [m.end() for m in RETRACTION.finditer(reply.masked, after)]
+    return ends[-1] if ends else None
 
 
 def _mentioned(reply: _Reply) -> set[str] | None:
@@ -558,7 +597,16 @@ def _mentioned(reply: _Reply) -> set[str] | None:
 
 
 def _contained_text(reply: _Reply) -> set[str] | None:
-    """Rule 5: the reply mentions exactly one option's text, not negated."""
+    """Rule 5: the reply mentions exactly one option's text, not negated.
+
+    After a retraction ("No degradation... wait, ghosting: motion artifact"), only the
+    texts mentioned after the last one count.
+    """
+    retracted = _last_retraction(reply, 0)
+    if retracted is not None:
+        later = {c for s in reply.spans if not s.negated and s.start >= retracted for c in s.letters}
+        if later:
+            return later
     return reply.mentioned or None
 
 
