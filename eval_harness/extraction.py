@@ -88,6 +88,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -371,6 +372,7 @@ def _mask(cleaned: str, options: Sequence[str]) -> _Reply:
     return reply
 
 
+@lru_cache(maxsize=4096)
 def _option_pattern(option: str) -> re.Pattern[str] | None:
     """A pattern for ``option``'s text inside a reply, or ``None`` if too short to look for."""
     words = re.findall(r"[^\W_]+", unicodedata.normalize("NFKC", option))
