@@ -88,9 +88,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import pairwise
 
 from medqdeg.dataset_builder.errors import InvalidInputError
 from medqdeg.dataset_builder.items import LETTERS, MAX_OPTIONS, MIN_OPTIONS
@@ -114,6 +115,7 @@ BOXED = re.compile(r"\\boxed\{((?:[^{}]|\{[^{}]*\})*)\}")
 LATEX_MARKUP = re.compile(r"\\[A-Za-z]+|[{}$]")
 BOXED_ANSWER = re.compile(r"\s*\(?[A-Ea-e]\)?(?:[.:)\s].*)?", re.S)
 MARKDOWN = re.compile(r"[*`#]+")
+NOT_ALNUM = re.compile(r"[\W_]+")
 CONTINUATION = re.compile(r"^[ \t]*(?:Question|Q|USER|Human|User)[ \t]*:", re.M)
 
 EXACT_LETTER = re.compile(r"""[\s("'\[]*([A-Ea-e])[\s)\]"'.:]*""")
@@ -333,7 +335,7 @@ def _mark_tagged_answers(text: str, options: Sequence[str] = ()) -> str:
 
     def boxed(m: re.Match[str]) -> str:
         content = LATEX_MARKUP.sub("", m[1]).strip()
-        if BOXED_ANSWER.fullmatch(content) or any(_normalize(content) == _normalize(o) for o in options):
+        if BOXED_ANSWER.fullmatch(content) or any(_normalize(content) == _normalized_option(o) for o in options):
             return f"\nFinal answer: {content}\n"
         return NEUTRAL_MASK * len(m[0])
 
@@ -348,7 +350,13 @@ def _strip_markdown(text: str) -> str:
 def _normalize(text: str) -> str:
     """Case-folded words: punctuation becomes spaces, runs of spaces become one."""
     text = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join("".join(ch if ch.isalnum() else " " for ch in text).split())
+    return NOT_ALNUM.sub(" ", text).strip()
+
+
+@lru_cache(maxsize=4096)
+def _normalized_option(option: str) -> str:
+    """:func:`_normalize` for an option text (cached: the same options recur across samples)."""
+    return _normalize(option)
 
 
 # ---------------------------------------------------------------- masking
@@ -479,7 +487,7 @@ def _exact_text(reply: _Reply) -> set[str] | None:
     """Rule 2: the whole reply is one option's text."""
     said = _normalize(reply.text)
     found = {letter for letter, option in zip(LETTERS, reply.options, strict=False)
-             if _normalize(option) == said}
+             if _normalized_option(option) == said}
     return found or None
 
 
@@ -549,7 +557,7 @@ def _declared(reply: _Reply) -> set[str] | None:
     if not declarations:
         return None
     current = [declarations[0]]
-    for previous, d in zip(declarations, declarations[1:], strict=False):
+    for previous, d in pairwise(declarations):
         if RETRACTION.search(reply.masked, previous.end, max(previous.end, d.pos)):
             current = [d]
         else:
