@@ -15,33 +15,38 @@ counted as the model's answer), so wherever the rules see two readings, the answ
 2. ``_drop_thinking``: a ``<think>...</think>`` (or ``<thinking>``) block is dropped,
    **the text outside the thinking wins**; text before a lone ``</think>`` is thinking
    too, and a block never closed means the model never answered (``None``);
-3. ``_mark_tagged_answers``: ``<answer>X</answer>`` and ``\\boxed{X}`` become a
+3. ``_cut_continuation``: a model that goes on past its turn ("Answer: B\\n\\nQuestion:
+   ...") is cut where its invented turn starts;
+4. ``_mark_tagged_answers``: ``<answer>X</answer>`` and ``\\boxed{X}`` become a
    "Final answer: X" declaration *in place*, the rest of the reply is kept (a boxed
    formula that names no option is set aside, so a later "**Answer: B**" still counts);
-4. ``_strip_markdown``: asterisks, backticks and ``#`` are removed and ``_`` becomes a
+5. ``_strip_markdown``: asterisks, backticks and ``#`` are removed and ``_`` becomes a
    space (``**B.**`` -> ``B.``, ``"final_answer"`` -> ``"final answer"``).
 
 **Masking** (positions are kept; masked characters are private-use placeholders):
 
-5. ``_find_option_spans``: every occurrence of an option's text (ignoring case,
+6. ``TERM_LIST``: a term followed by a list of letters ("hepatitis A, B and C") is set
+   aside first, so that its first item is not read as an option's text;
+7. ``_find_option_spans``: every occurrence of an option's text (ignoring case,
    punctuation and spacing; the longest first, so "no fracture" is not read as
    "fracture"). Short all-caps options (CT, MRI, PET, US) are found case-sensitively as
    whole words; other texts shorter than ``MIN_CONTAINED_CHARS`` only as the whole reply.
    Word boundaries are ASCII letters and digits only, so CJK text is matched inside a
    sentence ("该图像显示右侧气胸").
-6. ``_echoed_pairs``: a label followed by its own option's text ("A. Liver", "(B)
+8. ``_echoed_pairs``: a label followed by its own option's text ("A. Liver", "(B)
    Kidney", "C: Spleen"): where two or more different letters appear so, the reply lists
    the options back (an echo, or a point-by-point review); those labels and texts are set
    aside, so "A. Liver / B. Kidney / C. Spleen / D. Pancreas\\n\\nC" reads C and the
    echo alone reads ``None``. A pair right after an answer marker ("the answer is B.
    Kidney") is an answer, not an echo.
-7. ``_mask_terms``: letters that belong to a term or a label are not answers: vitamin
+9. ``_mask_terms``: letters that belong to a term or a label are not answers: vitamin
    A-E, hepatitis A/B/C, type/group/class/grade/stage/phase/zone X, "labelled C",
-   "panel B", "N/A", "B-mode", "A-lines", "e.g.", "i.e.", "X-ray".
+   "panel B", "N/A", "B-mode", "A-lines", "e.g.", "i.e.", "X-ray", the ABCDE mnemonic.
 
 Each option text found and not set aside is a *mention*; a mention is *negated* when its
 clause says no to it ("there is no pleural effusion", "pneumothorax is unlikely",
-"rather than pneumonia", "没有气胸"). A letter is *rejected* the same way ("(B) is
+"rather than pneumonia", "没有气胸"), or only supposed ("e.g. pneumonia would show
+consolidation"). A letter is *rejected* the same way ("(B) is
 incorrect", "not A", "rule out option C").
 
 **Rules**, tried in order; **the first rule that finds anything decides**. If it found
@@ -56,12 +61,14 @@ letters, or a letter beyond the K options ("E" when K = 4), give ``None``.
    ``X-``, ``X:``, ``(X)``, or ``X`` alone or followed by its own text; not the article in
    "A chest X-ray shows", not a rejected letter), "answer is X", "Answer: X", "the
    correct option is (b)", ``{"answer": "B"}``, "I would choose B", "X is correct",
-   "it's b.", "the answer is Pneumothorax" (an option text right after an answer
-   marker), and the Chinese markers 答案是B, 答案：B, 选C, 选择C, C正确. **The last
+   "it's b.", "so C.", "therefore, D.", "the answer is Pneumothorax" or "so
+   pneumothorax" (an option text right after an answer marker), and the Chinese markers 答案是B, 答案：B, 选C, 选择C, C正确. **The last
    committed declaration wins**: a retraction word between two declarations ("actually",
    "I need to correct this", "wait", "on second thought", "I made a mistake", 更正...)
-   discards everything before it. Among what is left the highest rank decides; two
-   different letters there are ``None``. Where a declared letter is followed by another
+   discards everything before it; a retraction after the last declaration that names
+   another letter or hedges ("B. Actually wait, it might be C") withdraws it (``None``),
+   and so does an alternative ("it is C, but it could also be B"). Among what is left the
+   highest rank decides; two different letters there are ``None``. Where a declared letter is followed by another
    option's text ("B. Pneumothorax" when B is "Pulmonary edema"), or a declared text by
    another letter, the letter and the text disagree: ``None``.
 4. ``_mentioned``: standalone capital letters A-E (the paper's last rule), plus "option b"
@@ -69,7 +76,8 @@ letters, or a letter beyond the K options ("E" when K = 4), give ``None``.
    takes the first one, all of them must agree, and an option text mentioned (not
    negated) that belongs to another option makes it ``None``. Letters beyond the K
    options are skipped here.
-5. ``_contained_text``: the reply mentions exactly one option's text, not negated.
+5. ``_contained_text``: the reply mentions exactly one option's text, not negated (after
+   a retraction, only the texts mentioned after it count).
 
 Lower-case letters count only when clearly marked as an option: alone, in brackets, after
 "option"/"choice"/"letter", or after an answer marker when punctuation or the end follows
@@ -163,6 +171,8 @@ NEGATION_BEFORE = re.compile(
     re.I)
 HYPOTHETICAL_BEFORE = re.compile(r"\b(?:e\.\s?g\.|for\s+(?:example|instance)|such\s+as|if\s+it\s+were)", re.I)
 HYPOTHETICAL_AFTER = re.compile(r"^[^.;!?\n,]{0,10}?\b(?:would|could|might)\b", re.I)
+ALTERNATIVE = re.compile(
+    rf"\b(?:could|might|may)\s+(?:also\s+|equally\s+)?be\s+(?:option\s+)?\(?([A-E])(?![{_NO_WORD}'])", re.I)
 HEDGE = re.compile(r"\b(?:might|maybe|perhaps|possibly|not\s+sure|unsure|could\s+be)\b|可能|不确定", re.I)
 NEGATION_AFTER = re.compile(
     r"^[^.;!?\n。；！？,，]{0,20}?\b(?:is\s+not|isn'?t|not|absent|unlikely|ruled\s+out|excluded|incorrect|wrong"
@@ -363,7 +373,7 @@ def _normalized_option(option: str) -> str:
 
 
 def _mask(cleaned: str, options: Sequence[str]) -> _Reply:
-    """The masking steps 5-7, then negation of the mentions that remain."""
+    """The masking steps 6-9, then negation of the mentions that remain."""
     cleaned = TERM_LIST.sub(lambda m: NEUTRAL_MASK * len(m[0]), cleaned)
     spans = _find_option_spans(cleaned, options)
     chars = list(cleaned)
@@ -567,10 +577,13 @@ def _declared(reply: _Reply) -> set[str] | None:
     if any(d.conflict for d in chosen):
         return set()
     decided = {c for d in chosen for c in d.letters}
+    if any(m[1] not in decided for m in ALTERNATIVE.finditer(reply.masked)):
+        return set()  # "it is C, but it could also be B": a hedge between two letters
     retracted = _last_retraction(reply, declarations[-1].end)
     if retracted is not None:  # "B. Actually, it might be C": the answer was withdrawn
         tail = reply.masked[retracted:]
-        letters = {m[1] or m.group() for m in STANDALONE.finditer(tail)}
+        letters = {(m[1] or m.group()).upper() for m in STANDALONE.finditer(reply.masked, retracted)
+                   if not _rejected(reply, m.start(), m.end())}
         if (letters and letters != decided) or HEDGE.search(tail):
             return set()
     return decided
