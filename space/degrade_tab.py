@@ -74,7 +74,8 @@ def sample_input(key: str | None) -> LoadedImage:
     if key not in CATALOGUE:
         raise SpaceError(f"Unknown sample {key!r}; choose one of the list.")
     sample = load_sample(key)
-    return LoadedImage(sample.image, sample.modality, f"sample {key}: {sample.description} ({sample.origin})")
+    return LoadedImage(sample.image, sample.modality, f"sample {key}: {sample.description} ({sample.origin})",
+                       sample.acquisition)
 
 
 def choose_input(upload: str | None, sample_key: str | None, settings: SpaceSettings) -> tuple[LoadedImage, str]:
@@ -84,7 +85,9 @@ def choose_input(upload: str | None, sample_key: str | None, settings: SpaceSett
     note = loaded.description
     if shrunk:
         note += f"; shrunk to at most {settings.max_side} pixels a side first"
-    return LoadedImage(image, loaded.modality, note), note
+    # a shrunk image's pixels are larger than the file says: fall back to the default field of view
+    acquisition = {**loaded.acquisition, "pixel_spacing": None} if shrunk else loaded.acquisition
+    return LoadedImage(image, loaded.modality, note, acquisition), note
 
 
 def check_seed(seed: float | int | None) -> int:
@@ -150,7 +153,8 @@ def make_preview(loaded: LoadedImage, degradation: str | None, modality: str | N
     modality = normalize_modality(modality) if modality else None
     images, records = [], []
     for level in range(3):
-        image, record = degrade(loaded.image, degradation, level, seed=seed, item_id="", modality=modality)
+        image, record = degrade(loaded.image, degradation, level, seed=seed, item_id="", modality=modality,
+                                **loaded.acquisition)
         images.append(image)
         records.append(record)
     window = _window(images[0])

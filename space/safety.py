@@ -34,7 +34,7 @@ import re
 import traceback
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -72,11 +72,14 @@ class ModelNotAllowed(SpaceError):
 
 @dataclass(frozen=True)
 class LoadedImage:
-    """An accepted upload: the image, the modality its header names (DICOM), a description."""
+    """An accepted upload: the image, the modality its header names (DICOM), a description, and
+    what the image's physics needs as ``degrade`` keyword arguments (a CT's display window and
+    pixel spacing)."""
 
     image: Image.Image | np.ndarray
     modality: str | None
     description: str
+    acquisition: dict = field(default_factory=dict)
 
 
 def _megabytes(size: int) -> str:
@@ -95,7 +98,7 @@ def _load_dicom(path: Path, max_pixels: int, name: str) -> LoadedImage:
     import pydicom
 
     from medqdeg.dataset_builder.modalities import normalize_modality
-    from medqdeg.dataset_builder.sample_images import dicom_display
+    from medqdeg.dataset_builder.sample_images import read_dicom
 
     try:
         header = pydicom.dcmread(path, stop_before_pixels=True)
@@ -104,7 +107,8 @@ def _load_dicom(path: Path, max_pixels: int, name: str) -> LoadedImage:
         raise UploadRejected(f"{name} is not a readable DICOM image ({type(error).__name__}).") from error
     _check_pixels(columns, rows, max_pixels, name)
     try:
-        pixels = dicom_display(str(path))
+        dicom = read_dicom(str(path))
+        pixels = dicom.display
     except Exception as error:
         raise UploadRejected(f"{name} is not a readable DICOM image ({type(error).__name__}).") from error
     if pixels.ndim not in (2, 3) or (pixels.ndim == 3 and pixels.shape[2] != 3):
@@ -116,7 +120,8 @@ def _load_dicom(path: Path, max_pixels: int, name: str) -> LoadedImage:
             modality = normalize_modality(code)
         except MedQDegError:
             modality = None
-    return LoadedImage(pixels, modality, f"DICOM {code or '?'} {columns}x{rows}")
+    acquisition = {"display_window": dicom.window, "pixel_spacing": dicom.pixel_spacing} if modality == "CT" else {}
+    return LoadedImage(pixels, modality, f"DICOM {code or '?'} {columns}x{rows}", acquisition)
 
 
 def _load_pillow(path: Path, max_pixels: int, name: str) -> LoadedImage:

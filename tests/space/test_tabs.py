@@ -32,8 +32,12 @@ def test_degradation_list_follows_modality():
 def test_preview_matches_the_engine_and_measures(tmp_path):
     loaded, note = degrade_tab.choose_input(None, "ct_head", SETTINGS)
     assert "shrunk to at most 256" in note and max(np.asarray(loaded.image).shape) == 256
+    # the head CT's own brain window reaches the engine; a shrunk image's pixel size is not the file's
+    assert loaded.acquisition == {"display_window": (40.0, 100.0), "pixel_spacing": None}
     preview = degrade_tab.make_preview(loaded, "sparse_view", "CT", 3, note)
-    expected, record = degrade(loaded.image, "sparse_view", 2, seed=3, item_id="", modality="CT")
+    expected, record = degrade(loaded.image, "sparse_view", 2, seed=3, item_id="", modality="CT",
+                               display_window=(40.0, 100.0))
+    assert record.params["scale"]["low_hu"] == -10.0
     assert np.array_equal(preview.images[2], expected) and preview.records[2] == record
     assert np.array_equal(preview.screens[0], loaded.image)
     ssim1, ssim2 = preview.quality[1][0], preview.quality[2][0]
