@@ -66,7 +66,7 @@ from scipy import fft
 
 from ..errors import InvalidInputError
 from .channels import per_channel
-from .params import Derived, IntRange, SampleContext, Seed, Uniform
+from .params import Derived, IntRange, SampleContext, Seed, Shared, Uniform
 from .registry import register
 
 NUFFT_EPS = 1e-4
@@ -371,8 +371,8 @@ def sparse_view(image: np.ndarray, *, views_512: int, views: int, scale: dict) -
 
 
 LIMITED_ANGLE_LEVELS = {
-    1: {"arc": Uniform(150.0, 160.0), "start": Uniform(0.0, 180.0), "scale": HU_SCALE},
-    2: {"arc": Uniform(90.0, 100.0), "start": Uniform(0.0, 180.0), "scale": HU_SCALE},
+    1: {"arc": Uniform(150.0, 160.0), "start": Shared(Uniform(0.0, 180.0)), "scale": HU_SCALE},
+    2: {"arc": Uniform(90.0, 100.0), "start": Shared(Uniform(0.0, 180.0)), "scale": HU_SCALE},
 }
 """Arcs of the limited-angle literature (150, 120 and 90 degrees are the usual test cases):
 L1 150-160 degrees, L2 90-100 degrees. In a narrow brain window (W 100) with bone at 1000 HU the

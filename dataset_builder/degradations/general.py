@@ -306,6 +306,9 @@ ROTATION_LEVELS = {
 
 @register("object_rotation", category="motion", levels=ROTATION_LEVELS)
 def object_rotation(image: np.ndarray, *, angle: float) -> np.ndarray:
-    """The object rotated by ``angle`` degrees about the image centre (the direction shared by L1
-    and L2); the uncovered corners take the image's background (``border_background``)."""
+    """The object rotated by ``angle`` degrees (counter-clockwise) about the image centre.
+
+    The direction is shared by L1 and L2; the uncovered corners take the image's background
+    (``border_background``).
+    """
     return rigid_move(image, angle)

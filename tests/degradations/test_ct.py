@@ -270,6 +270,15 @@ def test_degrade_is_deterministic_and_l2_is_worse_than_l1(head_ct, name):
     assert ssim2 < ssim1 < 0.95, (ssim1, ssim2)
 
 
+def test_the_missing_wedge_points_the_same_way_at_l1_and_l2():
+    image = np.zeros((32, 32), np.uint8)
+    for item in range(20):
+        (_, first), (_, second) = (degrade(image, "limited_angle", level, item_id=f"i{item}", modality="CT")
+                                   for level in (1, 2))
+        assert first.params["start"] == second.params["start"]
+        assert second.params["arc"] < first.params["arc"]
+
+
 @pytest.mark.parametrize(("function", "params"), [
     (ct.sparse_view, {"views_512": 1, "views": 1, "scale": HU_SCALE}),
     (ct.limited_angle, {"arc": 0.0, "start": 0.0, "scale": HU_SCALE}),
