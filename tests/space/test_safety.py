@@ -34,7 +34,7 @@ def test_reads_every_accepted_kind(image_files):
     dicom = load_upload(image_files["dicom"], LIMITS)
     assert dicom.modality == "CT" and dicom.image.dtype == np.uint8 and dicom.image.shape == (128, 128)
     # the CT's display window and pixel size travel with it, for the CT types' physics
-    center, width = dicom.acquisition["display_window"]
+    _, width = dicom.acquisition["display_window"]
     assert width > 0 and dicom.acquisition["pixel_spacing"] == pytest.approx(0.661468)
     assert png.acquisition == {}
 
