@@ -26,12 +26,23 @@ _SOURCES: dict[str, SourceFn] = {
 }
 
 
-def register_source(name: str) -> Callable[[SourceFn], SourceFn]:
-    """Register a source function under ``name``."""
+RELEASED_SOURCES: set[str] = set()
+"""Sources that publish a benchmark's degraded rows themselves (``released=True``): their
+L1/L2 are the published rows, never the toolkit's own degradations unless asked for."""
+
+
+def register_source(name: str, *, released: bool = False) -> Callable[[SourceFn], SourceFn]:
+    """Register a source function under ``name`` (``released``: it publishes degraded rows)."""
     def decorator(fn: SourceFn) -> SourceFn:
         _SOURCES[name] = fn
+        if released:
+            RELEASED_SOURCES.add(name)
         return fn
     return decorator
+
+
+def is_released_source(name: str) -> bool:
+    return name in RELEASED_SOURCES
 
 
 def source_names() -> list[str]:

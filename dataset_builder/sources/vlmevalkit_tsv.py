@@ -473,7 +473,7 @@ def _tsv_source(paths: list[Path], required: tuple[str, ...], build) -> Iterator
                 yield error
 
 
-@register_source("medqdeg-tsv")
+@register_source("medqdeg-tsv", released=True)
 def medqdeg_tsv_items(data_dir: Path | None) -> Iterator[CleanItem | MedQDegError]:
     """MedQ-DEG-Bench items: the four released files in a folder, or one of them."""
     paths = _tsv_paths(data_dir, MEDQDEG_FILES, "medqdeg-tsv", every=True)
