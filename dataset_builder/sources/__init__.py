@@ -10,6 +10,8 @@ dropped silently.
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +49,37 @@ def is_released_source(name: str) -> bool:
 
 def source_names() -> list[str]:
     return sorted(_SOURCES)
+
+
+def source_fingerprint(name: str, data_dir: str | Path | None) -> str:
+    """A short hash of what the source's data is now, part of the generated data's cache key.
+
+    For a ``data_dir`` (a file or a folder, walked recursively, hidden entries skipped):
+    the relative path, size and modification time (ns) of every file, so adding a row,
+    editing a file or replacing an image changes the key and the data is read again.
+    Contents are not hashed (a multi-gigabyte TSV would be read twice); an edit that keeps
+    both the size and the modification time is not seen. The embedded sample: its version.
+    """
+    digest = hashlib.sha256(name.encode())
+    if data_dir is None:
+        from .embedded import EMBEDDED_VERSION
+
+        digest.update(f"embedded-v{EMBEDDED_VERSION}".encode() if name == "embedded" else b"no-data-dir")
+        return digest.hexdigest()[:16]
+    root = Path(data_dir)
+    if root.is_file():
+        files = [root]
+        base = root.parent
+    else:
+        files = []
+        for folder, subfolders, names in os.walk(root, followlinks=True):
+            subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+            files += [Path(folder) / n for n in sorted(names) if not n.startswith(".")]
+        base = root
+    for path in files:
+        stat = path.stat()
+        digest.update(f"{path.relative_to(base).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
 
 
 @dataclass
