@@ -54,7 +54,8 @@ def item_correctness(
     """Per-item correctness in [0, 1], shape (N,).
 
     Args:
-        predictions: one answer per item (N,) or T sampled answers per item (N, T):
+        predictions: one answer per item (N,) or T_i sampled answers per item (T_i may
+            differ between items):
             option indices or letters, -1/None/'' for unparseable.
         references: the correct option per item (N,).
         num_options: optional K per item (or one K); when given, answers are checked to
@@ -65,7 +66,10 @@ def item_correctness(
     """
     v.check_choice("accuracy", accuracy, cal.ACCURACY_MODES)
     v.check_choice("unparseable", unparseable, cal.UNPARSEABLE_POLICIES)
-    answers = v.answers_to_indices(predictions, "predictions", ndim=None)
+    if _per_item_lists(predictions):  # T_i samples per item, T_i free to differ
+        answers, _ = v.samples_to_indices(predictions, "predictions")
+    else:
+        answers = v.answers_to_indices(predictions, "predictions", ndim=None)
     if answers.ndim == 1:
         answers = answers[:, None]
     refs = v.answers_to_indices(references, "references", ndim=1)
@@ -85,6 +89,19 @@ def item_correctness(
     if accuracy == "majority":
         return cal.majority_correctness(counts, refs, unread, unparseable)
     return cal.sample_correctness(counts, refs, unread, unparseable)
+
+
+def _per_item_lists(predictions: Any) -> bool:
+    """Whether ``predictions`` holds one list of answers per item (Arrow list, nested lists)."""
+    if type(predictions).__module__.startswith("pyarrow"):
+        import pyarrow as pa
+
+        kind = predictions.type
+        return pa.types.is_list(kind) or pa.types.is_large_list(kind)
+    if isinstance(predictions, np.ndarray):
+        return predictions.ndim == 2
+    first = next(iter(predictions), None) if not isinstance(predictions, (str, bytes)) else None
+    return isinstance(first, (list, tuple, np.ndarray))
 
 
 def _as_correct(correct: Any) -> np.ndarray:

@@ -297,18 +297,19 @@ def score_samples(
     """Validate T sampled answers per item and score every item.
 
     Args:
-        samples: (N, T) answers: option indices or letters, -1/None/'' for unparseable.
+        samples: T_i answers per item (T_i may differ between items: C, the vote and the
+            sample accuracy are per item): option indices or letters, -1/None/'' for
+            unparseable. An item whose samples are all unparseable is wrong (majority and
+            samples) with C = 0 under both policies: its readable answers show no preference.
         references: (N,) correct option, index or letter.
         num_options: K per item (N,) or one K for all, 2 <= K <= 26.
         unparseable: ``"count"`` or ``"ignore"`` (see the module docstring).
     """
     v.check_choice("unparseable", unparseable, UNPARSEABLE_POLICIES)
-    answers = v.answers_to_indices(samples, "predictions", ndim=2)
+    answers, lengths = v.samples_to_indices(samples, "predictions")
     refs = v.answers_to_indices(references, "references", ndim=1)
     n = v.check_same_length(predictions=answers.shape[0], references=refs.shape[0])
     v.check_nonempty("predictions", n)
-    if answers.shape[1] == 0:
-        v._fail("predictions", "has no samples", "at least one sampled answer per item (T >= 1)")
     k = v.check_num_options(num_options, n)
     v.check_answers_in_options(answers, k, "predictions")
     v.check_references(refs, k)
@@ -319,7 +320,7 @@ def score_samples(
         confidence=confidence(p, k),
         majority_correct=majority_correctness(counts, refs, unread, unparseable),
         sample_correct=sample_correctness(counts, refs, unread, unparseable),
-        num_samples=np.full(n, answers.shape[1], dtype=np.int64),
+        num_samples=lengths,
         num_unparseable=unread,
     )
 
