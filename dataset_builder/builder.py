@@ -85,6 +85,10 @@ class MedQDegConfig(datasets.BuilderConfig):
     and ``types`` to their type, ``modalities``), L0 then holding the twins of the kept
     degraded rows; ``limit`` keeps the first N clean rows and the degraded rows paired
     with them (unpaired rows are left out under ``limit``).
+
+    Without ``data_dir``, an external source downloads its published files from the Hub
+    at ``revision`` (a branch, tag or commit; see ``sources.hub``) and works offline from
+    the Hub cache.
     """
 
     degradation: str | None = None
@@ -97,6 +101,7 @@ class MedQDegConfig(datasets.BuilderConfig):
     limit: int | None = None
     on_error: str = "raise"
     redegrade: bool = False
+    revision: str | None = None
 
     def __post_init__(self):
         super().__post_init__()
@@ -173,7 +178,7 @@ class MedQDeg(datasets.GeneratorBasedBuilder):
         """The selected items, read once per process (images stay lazy)."""
         if getattr(self, "_selected", None) is None:
             items = list(iter_source(self.config.source, self.config.data_dir, on_error=self.config.on_error,
-                                     report=report))
+                                     report=report, revision=self.config.revision))
             self._released = is_released_source(self.config.source) or any(
                 item.degradation is not None for item in items)
             if self._released and not self.config.redegrade:

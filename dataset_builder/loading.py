@@ -30,7 +30,8 @@ def medqdeg_builder(name: str = "default", *, cache_dir: str | None = None, **op
     for key in ("modalities", "types"):
         if options.get(key) is not None:
             options[key] = tuple(options[key])
-    fingerprint = source_fingerprint(options.get("source", "embedded"), options.get("data_dir"))
+    fingerprint = source_fingerprint(options.get("source", "embedded"), options.get("data_dir"),
+                                     options.get("revision"))
     return MedQDeg(config_name=name, cache_dir=cache_dir, dataset_name=NAME, hash=f"{CODE_VERSION}-{fingerprint}",
                    **options)
 

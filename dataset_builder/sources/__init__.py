@@ -51,7 +51,7 @@ def source_names() -> list[str]:
     return sorted(_SOURCES)
 
 
-def source_fingerprint(name: str, data_dir: str | Path | None) -> str:
+def source_fingerprint(name: str, data_dir: str | Path | None, revision: str | None = None) -> str:
     """A short hash of what the source's data is now, part of the generated data's cache key.
 
     For a ``data_dir`` (a file or a folder, walked recursively, hidden entries skipped):
@@ -61,6 +61,9 @@ def source_fingerprint(name: str, data_dir: str | Path | None) -> str:
     both the size and the modification time is not seen. The embedded sample: its version.
     """
     digest = hashlib.sha256(name.encode())
+    if data_dir is None and name in _SOURCES and name != "embedded":
+        data_dir = resolve_data_dir(name, None, revision)  # the Hub snapshot's files (path holds the commit)
+        digest.update(str(data_dir).encode())
     if data_dir is None:
         from .embedded import EMBEDDED_VERSION
 
@@ -97,15 +100,27 @@ class SkipReport:
         return "\n".join(lines)
 
 
+def resolve_data_dir(name: str, data_dir: str | Path | None, revision: str | None = None) -> Path | None:
+    """``data_dir`` as a path; without one, an external source's files from the Hub (``hub``)."""
+    if data_dir is not None:
+        return Path(data_dir)
+    from .hub import HUB_LAYOUTS, hub_data_dir
+
+    return hub_data_dir(name, revision) if name in HUB_LAYOUTS else None
+
+
 def iter_source(name: str, data_dir: str | Path | None = None, *, on_error: str = "raise",
-                report: SkipReport | None = None) -> Iterator[CleanItem]:
-    """Validated clean items of source ``name``; duplicates and bad items raise or are reported."""
+                report: SkipReport | None = None, revision: str | None = None) -> Iterator[CleanItem]:
+    """Validated clean items of source ``name``; duplicates and bad items raise or are reported.
+
+    Without ``data_dir`` an external source is downloaded from the Hub at ``revision``
+    (see ``sources.hub``); ``revision`` is ignored when ``data_dir`` is given."""
     if name not in _SOURCES:
         raise InvalidInputError("source", f"is {name!r}", f"one of {', '.join(source_names())}")
     if on_error not in ON_ERROR:
         raise InvalidInputError("on_error", f"is {on_error!r}", "'raise' or 'skip'")
     seen: dict[str, str] = {}
-    path = Path(data_dir) if data_dir is not None else None
+    path = resolve_data_dir(name, data_dir, revision)
     for item in _SOURCES[name](path):
         try:
             if isinstance(item, MedQDegError):
