@@ -449,8 +449,15 @@ def calibration_report(
     accuracy: str = "majority",
     unparseable: str = "count",
     n_bins: int = ECE_BINS,
+    clean_ids: Sequence[Any] | None = None,
 ) -> dict[str, Any]:
     """Calibration Shift, confidence, accuracies, ECE, Brier score and AURC, optionally per group.
+
+    With severity ``groups`` and ``clean_ids`` (the clean item each item derives from, its
+    own id for L0 items) the result also has ``dunning_kruger_paired``: the verdict
+    "yes"/"no"/"not significant" with paired bootstrap intervals over clean items (see
+    :func:`medqdeg.metrics.accuracy.paired_dunning_kruger`). The point-estimate
+    ``dunning_kruger`` alone does not say whether the difference is more than noise.
 
     Give either ``samples`` (N, T) with ``num_options``, or ``probabilities`` (one row of
     K_i probabilities per item). With ``groups`` (one label per item) the result also has
@@ -472,7 +479,16 @@ def calibration_report(
         scores = score_samples(samples, references, num_options, unparseable)
     else:
         scores = score_probabilities(probabilities, references)
-    return report_from_scores(scores, groups=groups, accuracy=accuracy, n_bins=n_bins)
+    result = report_from_scores(scores, groups=groups, accuracy=accuracy, n_bins=n_bins)
+    if clean_ids is not None:
+        if groups is None:
+            v._fail("clean_ids", "was given without severity groups", "groups with the L0/L1/L2 of every item")
+        from medqdeg.metrics.accuracy import paired_dunning_kruger  # accuracy imports this module
+
+        correct = scores.majority_correct if accuracy == "majority" else scores.sample_correct
+        result["dunning_kruger_paired"] = paired_dunning_kruger(
+            correct, scores.confidence, severities=groups, clean_ids=clean_ids)
+    return result
 
 
 def report_from_scores(

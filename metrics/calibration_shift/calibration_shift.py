@@ -65,6 +65,9 @@ Args:
         "ignore": unparseable samples are dropped (an item with none readable is wrong,
         with C = 0).
     n_bins (`int`, default 15): bins of the expected calibration error.
+    clean_ids (optional, with severity groups): the clean item each item derives from (its
+        own id for an L0 item): adds the Dunning-Kruger verdict with paired bootstrap 95%
+        intervals over clean items ("yes" / "no" / "not significant").
 
 Returns:
     calibration_shift: mean confidence - accuracy, in [-1, 1].
@@ -76,7 +79,10 @@ Returns:
     aurc: area under the risk-coverage curve, in [0, 1], lower is better.
     num_items, num_samples, num_unparseable: counts (num_samples is 0 for probabilities).
     per_group (with groups): {label: the figures above}.
-    dunning_kruger (with groups): the verdict dict when the labels are L0/L1/L2, else None.
+    dunning_kruger (with groups): the point-estimate verdict dict when the labels are
+        L0/L1/L2, else None.
+    dunning_kruger_paired (with groups and clean_ids): {"verdict", "accuracy_drop",
+        "accuracy_drop_ci", "shift_change", "shift_change_ci", "num_pairs", ...}.
 
 Examples:
 
@@ -239,6 +245,7 @@ class CalibrationShift(evaluate.Metric):
         accuracy="majority",
         unparseable="count",
         n_bins=calibration.ECE_BINS,
+        clean_ids=None,
     ):
         validation.check_nonempty("predictions", len(predictions))
         if self.config_name == "probabilities":
@@ -246,5 +253,6 @@ class CalibrationShift(evaluate.Metric):
         else:
             given = {"samples": predictions, "num_options": num_options}
         return calibration.calibration_report(
-            **given, references=references, groups=groups, accuracy=accuracy, unparseable=unparseable, n_bins=n_bins
+            **given, references=references, groups=groups, accuracy=accuracy, unparseable=unparseable, n_bins=n_bins,
+            clean_ids=clean_ids,
         )
