@@ -119,3 +119,17 @@ def test_medxpertqa_jsonl_and_images_zip_are_laid_out_for_the_source(hub_cache, 
     items = list(iter_source("medxpertqa"))
     assert [item.id for item in items] == ["medxpertqa-dev-MM-1", "medxpertqa-test-MM-2", "medxpertqa-test-MM-3"]
     assert items[0].load_image().size == (24, 16)
+
+
+def test_evaluate_released_source_from_the_hub_cache(hub_cache, tmp_path):
+    from medqdeg.eval_harness.cli import main
+    from medqdeg.eval_harness.records import merge_records
+
+    fill_medqdeg(hub_cache)
+    out = tmp_path / "run"
+    assert main(["evaluate", "--source", "medqdeg-tsv", "--revision", COMMIT, "--output", str(out),
+                 "--cache-dir", str(tmp_path / "ds"), "--samples", "2"]) == 0
+    records = merge_records(out)
+    assert {level: sum(r["severity"] == level for r in records) for level in PUBLISHED_COUNTS} == PUBLISHED_COUNTS
+    assert {r["id"]: r["clean_id"] for r in records if r["severity"] != "L0"} == EXPECTED_TWINS
+    assert "published by the" not in (out / "report.md").read_text()
