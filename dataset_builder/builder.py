@@ -29,7 +29,8 @@ from .errors import InvalidInputError, MedQDegError
 from .items import LETTERS, CleanItem
 from .modalities import MODALITIES
 from .protocol import plan_item
-from .sources import ON_ERROR, SkipReport, iter_source, source_names
+from .released import pair_twins
+from .sources import ON_ERROR, SkipReport, is_released_source, iter_source, source_names
 
 BUILDER_VERSION = "0.2.0"
 CODE_VERSION = f"builder-{BUILDER_VERSION}-engine-{ENGINE_VERSION}"
@@ -40,6 +41,7 @@ CHUNK = 8
 PNG_COMPRESS_LEVEL = 1
 NO_DEGRADATION = "none"
 
+logger = datasets.logging.get_logger(__name__)
 _TYPES = [spec.name for spec in list_degradations()]
 _CATEGORIES = sorted({spec.category for spec in list_degradations()})
 
@@ -72,6 +74,21 @@ class MedQDegConfig(datasets.BuilderConfig):
     items and the types; ``min_types``/``max_types`` bound the number of types per item;
     ``limit`` keeps the first N clean items that get at least one type (every item in
 ``clean``), so L0 holds exactly the twins of L1 and L2; ``on_error`` is ``"raise"`` or ``"skip"``.
+
+    Released benchmarks (``medqdeg-tsv``, and any source whose rows carry a degradation
+    already): by default the splits are the benchmark as published, L0 = the clean rows,
+    L1/L2 = the released degraded rows, nothing added, each degraded row paired with its
+    clean twin (``released.pair_twins``; rows with no twin keep ``clean_id`` empty).
+    ``redegrade=True`` is the explicit alternative: the released degraded rows are left
+    out (and counted in the log) and the clean rows are degraded by the toolkit's engine
+    under the protocol above. The filters apply to the released rows too (``degradation``
+    and ``types`` to their type, ``modalities``), L0 then holding the twins of the kept
+    degraded rows; ``limit`` keeps the first N clean rows and the degraded rows paired
+    with them (unpaired rows are left out under ``limit``).
+
+    Without ``data_dir``, an external source downloads its published files from the Hub
+    at ``revision`` (a branch, tag or commit; see ``sources.hub``) and works offline from
+    the Hub cache.
     """
 
     degradation: str | None = None
@@ -83,6 +100,8 @@ class MedQDegConfig(datasets.BuilderConfig):
     max_types: int = 3
     limit: int | None = None
     on_error: str = "raise"
+    redegrade: bool = False
+    revision: str | None = None
 
     def __post_init__(self):
         super().__post_init__()
@@ -98,6 +117,8 @@ class MedQDegConfig(datasets.BuilderConfig):
             get_degradation(self.degradation)
         for name in self.types or ():
             get_degradation(name)
+        if not isinstance(self.redegrade, bool):
+            raise InvalidInputError("redegrade", f"is {self.redegrade!r}", "True or False")
         if self.limit is not None and self.limit < 1:
             raise InvalidInputError("limit", f"is {self.limit}", "a positive number of items or None")
 
@@ -145,7 +166,7 @@ class MedQDeg(datasets.GeneratorBasedBuilder):
             for item in self._shard(shard, report):
                 yield from self._examples(item, level, report)
         if len(report):
-            datasets.logging.get_logger(__name__).warning(report.summary())
+            logger.warning(report.summary())
 
     def _shard(self, shard: int, report: SkipReport) -> list[CleanItem]:
         """The shard's chunks of CHUNK consecutive items (see ``shard_of_chunk``)."""
@@ -154,14 +175,53 @@ class MedQDeg(datasets.GeneratorBasedBuilder):
                 for item in items[start:start + CHUNK]]
 
     def _items(self, report: SkipReport) -> list[CleanItem]:
-        """The selected clean items, read once per process (images stay lazy)."""
+        """The selected items, read once per process (images stay lazy)."""
         if getattr(self, "_selected", None) is None:
-            items = iter_source(self.config.source, self.config.data_dir, on_error=self.config.on_error,
-                                report=report)
-            wanted = set(self.config.modalities) if self.config.modalities else None
-            kept = (item for item in items if (wanted is None or item.modality in wanted) and self._planned(item))
-            self._selected = list(itertools.islice(kept, self.config.limit))
+            items = list(iter_source(self.config.source, self.config.data_dir, on_error=self.config.on_error,
+                                     report=report, revision=self.config.revision))
+            self._released = is_released_source(self.config.source) or any(
+                item.degradation is not None for item in items)
+            if self._released and not self.config.redegrade:
+                self._selected = self._released_items(items)
+            else:
+                if self._released:
+                    dropped = sum(item.degradation is not None for item in items)
+                    if dropped:
+                        logger.warning(f"redegrade=True: {dropped} released degraded row(s) left out; L1/L2 are "
+                                       "the toolkit's own degradations of the clean rows")
+                    items = [item for item in items if item.degradation is None]
+                    self._released = False
+                wanted = set(self.config.modalities) if self.config.modalities else None
+                kept = (item for item in items
+                        if (wanted is None or item.modality in wanted) and self._planned(item))
+                self._selected = list(itertools.islice(kept, self.config.limit))
         return self._selected
+
+    def _released_items(self, items: list[CleanItem]) -> list[CleanItem]:
+        """The published rows as they are, degraded rows paired with their clean twins."""
+        clean = [item for item in items if item.degradation is None]
+        degraded = [item for item in items if item.degradation is not None]
+        self.pairing = pair_twins(clean, degraded)
+        logger.warning(self.pairing.summary())
+        wanted = set(self.config.modalities) if self.config.modalities else None
+        only, allowed = self.config.degradation, self.config.types
+
+        def keep_degraded(item: CleanItem) -> bool:
+            return (only != NO_DEGRADATION and (only is None or item.degradation == only)
+                    and (allowed is None or item.degradation in allowed)
+                    and (wanted is None or item.modality in wanted))
+
+        kept_degraded = [item for item in degraded if keep_degraded(item)]
+        kept_clean = [item for item in clean if wanted is None or item.modality in wanted]
+        if only not in (None, NO_DEGRADATION) or allowed is not None:
+            twins = {item.extra["clean_id"] for item in kept_degraded}
+            kept_clean = [item for item in kept_clean if item.id in twins]
+        if self.config.limit is not None:
+            kept_clean = kept_clean[:self.config.limit]
+            chosen = {item.id for item in kept_clean}
+            kept_degraded = [item for item in kept_degraded if item.extra["clean_id"] in chosen]
+        keep = {id(item) for item in kept_clean} | {id(item) for item in kept_degraded}
+        return [item for item in items if id(item) in keep]  # in the files' order
 
     def _plan(self, item: CleanItem) -> tuple[str, ...]:
         only = None if self.config.degradation is None else self.config.degradation
@@ -182,8 +242,10 @@ class MedQDeg(datasets.GeneratorBasedBuilder):
                 report.skipped.append((item.location or item.id, str(error)))
                 return
             if item.severity == level:
-                clean_id = item.extra.get("clean_id", item.id)
+                clean_id = item.extra.get("clean_id", "")
                 yield item.id, self._example(item, item.load_image(), item.id, clean_id, item.degradation, level, None)
+            return
+        if level > 0 and getattr(self, "_released", False):  # published clean rows are not degraded again
             return
         try:
             image = item.load_image()

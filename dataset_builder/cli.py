@@ -100,7 +100,8 @@ def _build_dataset(args: argparse.Namespace) -> int:
     options = {key: value for key, value in {
         "source": args.source, "data_dir": args.data_dir, "limit": args.limit, "seed": args.seed,
         "modalities": args.modalities, "types": args.types, "min_types": args.min_types,
-        "max_types": args.max_types, "on_error": args.on_error,
+        "max_types": args.max_types, "on_error": args.on_error, "revision": args.revision,
+        "redegrade": args.redegrade or None,
     }.items() if value is not None}
     out = export_dataset(args.out, args.configs or ["default"], num_proc=args.num_proc, cache_dir=args.cache_dir,
                          severity_seeds=args.severity_seeds, **options)
@@ -153,7 +154,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     build.add_argument("configs", nargs="*", help="configurations (default: default); e.g. clean sparse_view")
     build.add_argument("--out", required=True, help="output folder")
     build.add_argument("--source", help="clean source (default: embedded)")
-    build.add_argument("--data-dir", help="the source's data location")
+    build.add_argument("--data-dir", help="the source's data location (default: the Hub, for external sources)")
+    build.add_argument("--revision", help="branch, tag or commit of the source's Hub dataset (no --data-dir)")
+    build.add_argument("--redegrade", action="store_true",
+                       help="released sources: degrade the clean rows with the toolkit instead of the published rows")
     build.add_argument("--limit", type=int, help="first N clean items")
     build.add_argument("--seed", type=int)
     build.add_argument("--modalities", nargs="+")

@@ -4,8 +4,10 @@
 **options)`` builds the MedQ-Deg configuration ``name`` with the package's own builder
 and returns real ``datasets`` objects (a ``DatasetDict`` without ``split``, a ``Dataset``
 with it, their ``Iterable`` versions when streaming). Generated data is cached under
-``cache_dir`` (the datasets cache by default), keyed by the configuration, its options
-and ``CODE_VERSION``, and regenerated only when one of them changes; with
+``cache_dir`` (the datasets cache by default), keyed by the configuration, its options,
+``CODE_VERSION`` and a fingerprint of the source's files (``sources.source_fingerprint``:
+every file's path, size and modification time), and regenerated when one of them
+changes, so an edited or extended source is read again; with
 ``streaming=True`` nothing is written and each example is degraded when it is read.
 Any other ``path`` is handed to ``datasets.load_dataset`` unchanged.
 """
@@ -18,6 +20,7 @@ import datasets
 
 from .builder import CODE_VERSION, MedQDeg
 from .errors import MedQDegError
+from .sources import source_fingerprint
 
 NAME = "medqdeg"
 
@@ -27,7 +30,10 @@ def medqdeg_builder(name: str = "default", *, cache_dir: str | None = None, **op
     for key in ("modalities", "types"):
         if options.get(key) is not None:
             options[key] = tuple(options[key])
-    return MedQDeg(config_name=name, cache_dir=cache_dir, dataset_name=NAME, hash=CODE_VERSION, **options)
+    fingerprint = source_fingerprint(options.get("source", "embedded"), options.get("data_dir"),
+                                     options.get("revision"))
+    return MedQDeg(config_name=name, cache_dir=cache_dir, dataset_name=NAME, hash=f"{CODE_VERSION}-{fingerprint}",
+                   **options)
 
 
 def load_dataset(path: str = NAME, name: str | None = None, split: str | None = None, *,

@@ -1,7 +1,7 @@
 """The ``medqdeg`` command line.
 
     medqdeg evaluate [--model ID_OR_PATH] [--backend transformers|openai|chance] [--config default]
-                     [--source S] [--data-dir D] [--samples T] [--temperature 1.0]
+                     [--source S] [--data-dir D | --revision R] [--samples T] [--temperature 1.0]
                      [--confidence sampling|letter-probs|both] [--batch-size B] [--limit N]
                      [--output DIR] [--resume] [--shard i/N] ...
     medqdeg report DIR            (re)write results.json, report.md and plots of a run folder
@@ -46,7 +46,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else Path("runs") / re.sub(r"[^\w.-]+", "_", args.model or "chance")
     config = EvalConfig(
         model=args.model, backend=args.backend, dataset_config=args.config, source=args.source,
-        data_dir=args.data_dir, limit=args.limit, dataset_seed=args.dataset_seed,
+        data_dir=args.data_dir, revision=args.revision, limit=args.limit, dataset_seed=args.dataset_seed,
         splits=tuple(args.splits), samples=args.samples, temperature=args.temperature,
         confidence=args.confidence, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
         seed=args.seed, template=template, system=args.system, output=output, resume=args.resume,
@@ -91,7 +91,8 @@ def _add_evaluate(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--backend", default="auto", choices=["auto", "transformers", "openai", "chance"])
     run.add_argument("--config", default="default", help="MedQ-Deg configuration (default, clean, a type)")
     run.add_argument("--source", default="embedded")
-    run.add_argument("--data-dir")
+    run.add_argument("--data-dir", help="the source's files; without it an external source is fetched from the Hub")
+    run.add_argument("--revision", help="branch, tag or commit of the source's Hub dataset (no --data-dir)")
     run.add_argument("--limit", type=int, help="first N clean items")
     run.add_argument("--dataset-seed", type=int, default=0)
     run.add_argument("--splits", nargs="+", default=["L0", "L1", "L2"])

@@ -16,10 +16,15 @@ from typing import Any
 
 import numpy as np
 
-from medqdeg.metrics.accuracy import accuracy_report
+from medqdeg.metrics.accuracy import accuracy_report, paired_dunning_kruger
 from medqdeg.metrics.calibration import calibration_report
 
+from .paper import PAPER, match_paper_model
 from .records import failure_records, merge_records
+
+UNPAIRED = "\x00unpaired:"
+"""Prefix of the stand-in clean id of a degraded item with no twin (its ``clean_id`` is
+empty): it pairs with nothing and is resampled alone."""
 
 LEVELS = ("L0", "L1", "L2")
 COLUMNS = ("category", "degradation", "modality", "capability", "source")
@@ -33,8 +38,18 @@ def _ci(interval: list[float] | None) -> str:
     return "" if not interval else f" [{100 * interval[0]:.1f}, {100 * interval[1]:.1f}]"
 
 
+def _clean_ids(records: list[dict[str, Any]]) -> list[str]:
+    return [r["clean_id"] or f"{UNPAIRED}{r['id']}" for r in records]
+
+
 def summarize_records(records: list[dict[str, Any]], *, n_bootstrap: int = 1000) -> dict[str, Any]:
-    """The results dict of a run from its merged records."""
+    """The results dict of a run from its merged records.
+
+    Besides the accuracy tables and calibration: ``pairing`` (degraded items and how many
+    have no clean twin), ``dunning_kruger_paired`` under each calibration (the paper's
+    verdict with paired bootstrap intervals, ``medqdeg.metrics.accuracy.paired_dunning_kruger``)
+    and ``paper`` (the paper's published L0/L1/L2 accuracy when the model is one it reports).
+    """
     if not records:
         return {"num_items": 0}
     sampled = all("correct" in r for r in records)
@@ -51,18 +66,29 @@ def summarize_records(records: list[dict[str, Any]], *, n_bootstrap: int = 1000)
         "backend": records[0]["backend"],
         "accuracy_from": "majority vote of the samples" if sampled else "arg-max of the letter probabilities",
         "accuracy": accuracy_report(correct, groups=groups, severities=severities,
-                                    clean_ids=[r["clean_id"] for r in records], n_bootstrap=n_bootstrap),
+                                    clean_ids=_clean_ids(records), n_bootstrap=n_bootstrap),
         "calibration": {},
+        "pairing": {"degraded": sum(r["severity"] != "L0" for r in records),
+                    "without_twin": sum(r["severity"] != "L0" and not r["clean_id"] for r in records)},
     }
+    paper = match_paper_model(str(records[0]["model"] or ""))
+    if paper is not None:
+        results["paper"] = {"model": paper.model, "accuracy": dict(paper.accuracy), "source": PAPER}
     references = [r["answer"] for r in records]
     if sampled:
         samples = [r["letters"] for r in records]
         results["calibration"]["sampling"] = calibration_report(
             references=references, samples=samples, num_options=[r["num_options"] for r in records],
             groups=severities)
+        results["calibration"]["sampling"]["dunning_kruger_paired"] = paired_dunning_kruger(
+            [r["correct"] for r in records], [r["confidence"] for r in records], severities=severities,
+            clean_ids=_clean_ids(records), n_bootstrap=max(n_bootstrap, 1))
     if all(r.get("letter_probs") is not None for r in records):
         results["calibration"]["letter_probs"] = calibration_report(
             references=references, probabilities=[r["letter_probs"] for r in records], groups=severities)
+        results["calibration"]["letter_probs"]["dunning_kruger_paired"] = paired_dunning_kruger(
+            [r["correct_letter_probs"] for r in records], [r["confidence_letter_probs"] for r in records],
+            severities=severities, clean_ids=_clean_ids(records), n_bootstrap=max(n_bootstrap, 1))
     results["tokens"] = {
         "prompt": sum(r.get("prompt_tokens") or 0 for r in records),
         "completion": sum(r.get("completion_tokens") or 0 for r in records),
@@ -79,8 +105,10 @@ def _level_table(by: dict[str, Any], column: str, labels: list[str]) -> list[str
     for label in labels:
         cells = [per_level.get(f"{label}@{level}", {}) for level in LEVELS]
         group = plain.get(label, {})
+        if not cells[0] and group.get("twin_accuracy_L2_L0") is not None:  # degraded-only group
+            cells[0] = {"accuracy": group["twin_accuracy_L2_L0"], "twins": True}
         lines.append(f"| {label} | " + " | ".join(
-            _fmt(c.get("accuracy")) + _ci(c.get("accuracy_ci")) for c in cells)
+            _fmt(c.get("accuracy")) + ("†" if c.get("twins") else "") + _ci(c.get("accuracy_ci")) for c in cells)
             + f" | {_fmt(group.get('drop_L1_L0'))}{_ci(group.get('drop_L1_L0_ci'))}"
             + f" | {_fmt(group.get('drop_L2_L0'))}{_ci(group.get('drop_L2_L0_ci'))} |")
     return lines
@@ -94,9 +122,10 @@ def report_markdown(results: dict[str, Any], failures: int = 0) -> str:
     by = accuracy["by"]
     severity = by["severity"]["groups"]
     drops = accuracy.get("drops") or {}
+    pairing = results.get("pairing") or {}
     lines = [f"# MedQ-Deg report: {results['model']}", "",
              f"{results['num_items']} items; accuracy = {results['accuracy_from']}; 95% bootstrap intervals "
-             "over clean images in brackets; drops are paired through `clean_id` (percentage points).", ""]
+             "in brackets (1000 resamples of clean items, seeded); accuracies and drops in percentage points.", ""]
     if failures:
         lines += [f"**{failures} item(s) failed and are not counted; `--resume` asks them again.**", ""]
     lines += ["## Overall", "", "| L0 | L1 | L2 | L1-L0 | L2-L0 |", "|---|---|---|---|---|",
@@ -104,6 +133,36 @@ def report_markdown(results: dict[str, Any], failures: int = 0) -> str:
                   "accuracy_ci")) for level in LEVELS) + " | "
               + " | ".join(_fmt(drops.get(name, {}).get("drop")) + _ci(drops.get(name, {}).get("ci"))
                            for name in ("L1-L0", "L2-L0")) + " |", ""]
+    lines += ["A *paired drop* Lk-L0 is the mean, over pairs (a degraded item at Lk and its clean twin, the L0 "
+              "item of the same `clean_id`), of the degraded item's correctness minus its twin's. A clean item "
+              "with several degradations is in several pairs, so the L0 column (each clean item once) minus the "
+              "Lk column need not equal the paired drop:", ""]
+    for name in ("L1-L0", "L2-L0"):
+        drop = drops.get(name)
+        if drop and drop.get("num_pairs"):
+            lines.append(f"- {name}: {drop['num_pairs']} pairs over {drop.get('num_clean_items', '?')} clean items; "
+                         f"on them L{name[1]} = {_fmt(drop.get('degraded_accuracy'))} and the twins' L0 = "
+                         f"{_fmt(drop.get('clean_accuracy'))} (each twin once per pair), drop = "
+                         f"{_fmt(drop.get('drop'))}{_ci(drop.get('ci'))}; {drop.get('num_unmatched', 0)} "
+                         f"L{name[1]} item(s) without a twin are left out.")
+        else:
+            lines.append(f"- {name}: no pairs.")
+    if pairing.get("degraded"):
+        lines += ["", f"{pairing['degraded']} degraded items, {pairing['without_twin']} of them with no clean twin "
+                      "(`clean_id` empty): they count in the L1/L2 columns, not in paired figures."]
+    lines += ["", "In the tables below, † marks an L0 cell of a group that has only degraded items (a "
+                  "degradation type or category): the accuracy of the clean twins of its L2 items, the L0 "
+                  "point its plot draws.", ""]
+    paper = results.get("paper")
+    if paper:
+        ours = [_fmt(severity.get(level, {}).get("accuracy")) for level in LEVELS]
+        lines += ["## Beside the paper's published figures", "",
+                  f"Figures in the second row are **published by the {paper['source']}** for "
+                  f"{paper['model']}, on the full released benchmark; they are not computed from this run.", "",
+                  "| accuracy (%) | L0 | L1 | L2 |", "|---|---|---|---|",
+                  f"| this run ({results['model']}) | " + " | ".join(ours) + " |",
+                  f"| paper, published ({paper['model']}) | "
+                  + " | ".join(f"{paper['accuracy'][level]:.2f}" for level in LEVELS) + " |", ""]
     for column, title in (("category", "By degradation category"), ("degradation", "By degradation type"),
                           ("modality", "By modality"), ("capability", "By capability")):
         labels = sorted(label for label in by[column]["groups"] if label != "none")
@@ -120,10 +179,19 @@ def report_markdown(results: dict[str, Any], failures: int = 0) -> str:
                 g = per_group[level]
                 lines.append(f"| {level} | {_fmt(g['accuracy'])} | {g['mean_confidence']:.3f} | "
                              f"{g['calibration_shift']:+.3f} | {g['ece']:.3f} | {g['brier_score']:.3f} | {g['aurc']:.3f} |")
-        verdict = calibration.get("dunning_kruger")
-        if verdict:
-            lines += ["", f"Dunning-Kruger effect (Acc L0 > Acc L2 and Shift L0 <= Shift L2): "
-                          f"**{'yes' if verdict['effect'] else 'no'}**"]
+        paired = calibration.get("dunning_kruger_paired")
+        if paired:
+            lines += ["", "Dunning-Kruger effect (the paper's definition: Acc L0 > Acc L2 and Shift L0 <= Shift L2), "
+                          f"on {paired['num_pairs']} L2-L0 pairs over {paired['num_clean_items']} clean items: "
+                          f"accuracy drop {_fmt(paired['accuracy_drop'])}{_ci(paired['accuracy_drop_ci'])} points, "
+                          f"Calibration Shift change {paired['shift_change']:+.3f} "
+                          f"[{paired['shift_change_ci'][0]:+.3f}, {paired['shift_change_ci'][1]:+.3f}]: "
+                          f"**{paired['verdict']}**. \"yes\" needs both at 95% (the drop's interval below 0 and "
+                          "the change's at or above 0); \"no\" when an interval contradicts a condition; else "
+                          "\"not significant\"."]
+        elif calibration.get("dunning_kruger"):
+            lines += ["", "Dunning-Kruger effect: **not significant** (no L2 item has a clean twin: no paired "
+                          "interval can be computed)."]
         lines.append("")
     return "\n".join(lines)
 
@@ -146,8 +214,9 @@ def write_plots(results: dict[str, Any], records: list[dict[str, Any]], folder: 
         for label in labels:
             points = [(i, groups[f"{label}@{level}"]["accuracy"]) for i, level in enumerate(LEVELS)
                       if f"{label}@{level}" in groups]
-            if column == "category":  # degraded categories pair with the clean L0 accuracy
-                points = [(0, by["severity"]["groups"]["L0"]["accuracy"]), *points]
+            twins = by[column]["groups"].get(label, {}).get("twin_accuracy_L2_L0")
+            if f"{label}@L0" not in groups and twins is not None:  # the table's † cell: the twins' L0
+                points = [(0, twins), *points]
             axis.plot(*zip(*points, strict=True), marker="o", label=label)
         axis.set_xticks(range(3), LEVELS)
         axis.set_ylabel("accuracy")

@@ -47,6 +47,7 @@ class EvalConfig:
     dataset_config: str = "default"
     source: str = "embedded"
     data_dir: str | None = None
+    revision: str | None = None  # of the source's Hub dataset when there is no data_dir
     limit: int | None = None
     dataset_seed: int = 0
     splits: tuple[str, ...] = SPLITS
@@ -88,6 +89,7 @@ class EvalConfig:
 
     def dataset_identity(self) -> dict[str, Any]:
         return {"config": self.dataset_config, "source": self.source, "data_dir": self.data_dir,
+                **({"revision": self.revision} if self.revision else {}),
                 "limit": self.limit, "seed": self.dataset_seed}
 
 
@@ -168,6 +170,8 @@ def _rows(config: EvalConfig, split: str, rank: int, world: int):
     options = {"source": config.source, "seed": config.dataset_seed}
     if config.data_dir is not None:
         options["data_dir"] = config.data_dir
+    if config.revision is not None:
+        options["revision"] = config.revision
     if config.limit is not None:
         options["limit"] = config.limit
     dataset = load_dataset("medqdeg", config.dataset_config, split=split, cache_dir=config.cache_dir, **options)

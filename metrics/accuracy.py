@@ -54,7 +54,8 @@ def item_correctness(
     """Per-item correctness in [0, 1], shape (N,).
 
     Args:
-        predictions: one answer per item (N,) or T sampled answers per item (N, T):
+        predictions: one answer per item (N,) or T_i sampled answers per item (T_i may
+            differ between items):
             option indices or letters, -1/None/'' for unparseable.
         references: the correct option per item (N,).
         num_options: optional K per item (or one K); when given, answers are checked to
@@ -65,7 +66,10 @@ def item_correctness(
     """
     v.check_choice("accuracy", accuracy, cal.ACCURACY_MODES)
     v.check_choice("unparseable", unparseable, cal.UNPARSEABLE_POLICIES)
-    answers = v.answers_to_indices(predictions, "predictions", ndim=None)
+    if _per_item_lists(predictions):  # T_i samples per item, T_i free to differ
+        answers, _ = v.samples_to_indices(predictions, "predictions")
+    else:
+        answers = v.answers_to_indices(predictions, "predictions", ndim=None)
     if answers.ndim == 1:
         answers = answers[:, None]
     refs = v.answers_to_indices(references, "references", ndim=1)
@@ -85,6 +89,19 @@ def item_correctness(
     if accuracy == "majority":
         return cal.majority_correctness(counts, refs, unread, unparseable)
     return cal.sample_correctness(counts, refs, unread, unparseable)
+
+
+def _per_item_lists(predictions: Any) -> bool:
+    """Whether ``predictions`` holds one list of answers per item (Arrow list, nested lists)."""
+    if type(predictions).__module__.startswith("pyarrow"):
+        import pyarrow as pa
+
+        kind = predictions.type
+        return pa.types.is_list(kind) or pa.types.is_large_list(kind)
+    if isinstance(predictions, np.ndarray):
+        return predictions.ndim == 2
+    first = next(iter(predictions), None) if not isinstance(predictions, (str, bytes)) else None
+    return isinstance(first, (list, tuple, np.ndarray))
 
 
 def _as_correct(correct: Any) -> np.ndarray:
@@ -279,7 +296,10 @@ def accuracy_report(
         "drop_L1_L0_ci", "drop_L2_L0", "drop_L2_L0_ci", "num_pairs_L1_L0",
         "num_pairs_L2_L0"}}, "mean_over_groups", "mean_over_groups_ci"}}; ``drops``
         {"L1-L0"/"L2-L0": {"drop", "ci", "num_pairs", "num_unmatched"}} or None; and
-        ``bootstrap`` (its settings). Intervals are ``[low, high]`` or None.
+        ``bootstrap`` (its settings). Intervals are ``[low, high]`` or None. A drop also
+        gives ``clean_accuracy`` (the twins' accuracy, each twin counted once per pair),
+        ``degraded_accuracy`` (over the paired degraded items; drop = the difference) and
+        ``num_clean_items``; a group row gives ``twin_accuracy_L1_L0``/``_L2_L0``.
     """
     c = _as_correct(correct)
     n = c.shape[0]
@@ -307,10 +327,15 @@ def accuracy_report(
     if partner is not None:
         matched = partner >= 0
         difference = np.where(matched, c - c[np.maximum(partner, 0)], 0.0)
+        twin_correct = np.where(matched, c[np.maximum(partner, 0)], 0.0)
+        twin_values = {}
         for k, name in ((1, "L1-L0"), (2, "L2-L0")):
             in_pairs = matched & (level == k)
             pair_values[name] = (difference * in_pairs, in_pairs.astype(np.float64))
+            twin_values[name] = (twin_correct * in_pairs, in_pairs.astype(np.float64))
             figures.add(("drop", name), *pair_values[name])
+            figures.add(("twin", name), *twin_values[name])
+            figures.add(("paired degraded", name), c * in_pairs, in_pairs.astype(np.float64))
     masks_by_column = {}
     for column, labels in columns.items():
         masks = cal.group_indices(labels, n, field=f"groups[{column!r}]")
@@ -319,6 +344,7 @@ def accuracy_report(
             figures.add(("group", column, label), c * mask, mask.astype(np.float64))
             for name, (num, den) in pair_values.items():
                 figures.add(("group drop", column, label, name), num * mask, den * mask)
+                figures.add(("group twin", column, label, name), twin_values[name][0] * mask, den * mask)
 
     index = {name: i for i, name in enumerate(figures.names)}
     point = figures.point()
@@ -358,6 +384,7 @@ def accuracy_report(
                 row[f"drop_{key}"] = number(point[index[figure]])
                 row[f"drop_{key}_ci"] = ci(figure)
                 row[f"num_pairs_{key}"] = int(pair_values[name][1][mask].sum())
+                row[f"twin_accuracy_{key}"] = number(point[index[("group twin", column, label, name)]])
             table[label] = row
         columns_of_groups = [index[("group", column, label)] for label in masks]
         mean_replicates = None if replicates is None else replicates[:, columns_of_groups].mean(axis=1)
@@ -373,6 +400,9 @@ def accuracy_report(
                 "drop": number(point[index[("drop", name)]]),
                 "ci": ci(("drop", name)),
                 "num_pairs": int(pair_values[name][1].sum()),
+                "num_clean_items": int(np.unique(cluster[pair_values[name][1] > 0]).size),
+                "clean_accuracy": number(point[index[("twin", name)]]),
+                "degraded_accuracy": number(point[index[("paired degraded", name)]]),
                 "num_unmatched": int(((level == int(name[1])) & (partner < 0)).sum()),
             }
             for name in DROPS
@@ -387,3 +417,73 @@ def accuracy_report(
         "method": "percentile",
     }
     return result
+
+
+# --------------------------------------------------------------------------- Dunning-Kruger
+
+
+VERDICTS = ("yes", "no", "not significant")
+
+
+def paired_dunning_kruger(
+    correct: Any,
+    confidence: Any,
+    *,
+    severities: Sequence[Any],
+    clean_ids: Sequence[Any],
+    n_bootstrap: int = 1000,
+    confidence_level: float = 0.95,
+    seed: int = 0,
+) -> dict[str, Any] | None:
+    r"""The intra-model Dunning-Kruger verdict with paired bootstrap intervals over clean items.
+
+    The paper's definition: :math:`Acc(L0) > Acc(L2)` and :math:`\Delta_{calib}(L0) \le
+    \Delta_{calib}(L2)`. Both sides are measured on the *pairs* (an L2 item and the L0
+    item of the same ``clean_id``; a clean item with several degradations is in several
+    pairs): the accuracy drop :math:`\frac{1}{|P|}\sum_P (c_{L2} - c_{L0})` and the change
+    of Calibration Shift :math:`\frac{1}{|P|}\sum_P ((C_{L2} - c_{L2}) - (C_{L0} - c_{L0}))`.
+    Intervals: seeded percentile bootstrap, resampling clean items (each with its L0 item
+    and all its L2 items together).
+
+    Verdict: ``"yes"`` when the drop's interval lies below 0 and the shift change's lies
+    at or above 0 (both conditions hold at the confidence level); ``"no"`` when the data
+    contradict one condition at that level (the drop's interval above 0, or the shift
+    change's below 0); ``"not significant"`` otherwise. None when no L2 item has a twin.
+    """
+    c = _as_correct(correct)
+    conf = _as_correct(confidence)
+    n = v.check_same_length(correct=c.shape[0], confidence=conf.shape[0])
+    level, cluster, partner = match_clean_items(severities, clean_ids, n)
+    pairs = (level == 2) & (partner >= 0)
+    if not pairs.any():
+        return None
+    twin = np.maximum(partner, 0)
+    weight = pairs.astype(np.float64)
+    figures = _RatioFigures(n)
+    figures.add(("drop",), (c - c[twin]) * weight, weight)
+    figures.add(("shift change",), ((conf - c) - (conf[twin] - c[twin])) * weight, weight)
+    figures.add(("acc L0",), c[twin] * weight, weight)
+    figures.add(("acc L2",), c * weight, weight)
+    figures.add(("shift L0",), (conf[twin] - c[twin]) * weight, weight)
+    figures.add(("shift L2",), (conf - c) * weight, weight)
+    point = figures.point()
+    n_bootstrap = v.check_positive_int("n_bootstrap", n_bootstrap)
+    level_ = v.check_fraction("confidence_level", confidence_level)
+    intervals = percentile_interval(figures.resample(cluster, n_bootstrap, seed), level_)
+    drop_ci, shift_ci = intervals[0], intervals[1]
+    if drop_ci[1] < 0 and shift_ci[0] >= 0:
+        verdict = "yes"
+    elif drop_ci[0] > 0 or shift_ci[1] < 0:
+        verdict = "no"
+    else:
+        verdict = "not significant"
+    return {
+        "verdict": verdict,
+        "effect_point_estimate": bool(point[0] < 0 and point[1] >= 0),
+        "accuracy_drop": float(point[0]), "accuracy_drop_ci": drop_ci,
+        "shift_change": float(point[1]), "shift_change_ci": shift_ci,
+        "accuracy_L0": float(point[2]), "accuracy_L2": float(point[3]),
+        "calibration_shift_L0": float(point[4]), "calibration_shift_L2": float(point[5]),
+        "num_pairs": int(pairs.sum()), "num_clean_items": int(np.unique(cluster[pairs]).size),
+        "n_resamples": n_bootstrap, "confidence_level": level_, "seed": int(seed),
+    }

@@ -297,18 +297,19 @@ def score_samples(
     """Validate T sampled answers per item and score every item.
 
     Args:
-        samples: (N, T) answers: option indices or letters, -1/None/'' for unparseable.
+        samples: T_i answers per item (T_i may differ between items: C, the vote and the
+            sample accuracy are per item): option indices or letters, -1/None/'' for
+            unparseable. An item whose samples are all unparseable is wrong (majority and
+            samples) with C = 0 under both policies: its readable answers show no preference.
         references: (N,) correct option, index or letter.
         num_options: K per item (N,) or one K for all, 2 <= K <= 26.
         unparseable: ``"count"`` or ``"ignore"`` (see the module docstring).
     """
     v.check_choice("unparseable", unparseable, UNPARSEABLE_POLICIES)
-    answers = v.answers_to_indices(samples, "predictions", ndim=2)
+    answers, lengths = v.samples_to_indices(samples, "predictions")
     refs = v.answers_to_indices(references, "references", ndim=1)
     n = v.check_same_length(predictions=answers.shape[0], references=refs.shape[0])
     v.check_nonempty("predictions", n)
-    if answers.shape[1] == 0:
-        v._fail("predictions", "has no samples", "at least one sampled answer per item (T >= 1)")
     k = v.check_num_options(num_options, n)
     v.check_answers_in_options(answers, k, "predictions")
     v.check_references(refs, k)
@@ -319,7 +320,7 @@ def score_samples(
         confidence=confidence(p, k),
         majority_correct=majority_correctness(counts, refs, unread, unparseable),
         sample_correct=sample_correctness(counts, refs, unread, unparseable),
-        num_samples=np.full(n, answers.shape[1], dtype=np.int64),
+        num_samples=lengths,
         num_unparseable=unread,
     )
 
@@ -448,8 +449,15 @@ def calibration_report(
     accuracy: str = "majority",
     unparseable: str = "count",
     n_bins: int = ECE_BINS,
+    clean_ids: Sequence[Any] | None = None,
 ) -> dict[str, Any]:
     """Calibration Shift, confidence, accuracies, ECE, Brier score and AURC, optionally per group.
+
+    With severity ``groups`` and ``clean_ids`` (the clean item each item derives from, its
+    own id for L0 items) the result also has ``dunning_kruger_paired``: the verdict
+    "yes"/"no"/"not significant" with paired bootstrap intervals over clean items (see
+    :func:`medqdeg.metrics.accuracy.paired_dunning_kruger`). The point-estimate
+    ``dunning_kruger`` alone does not say whether the difference is more than noise.
 
     Give either ``samples`` (N, T) with ``num_options``, or ``probabilities`` (one row of
     K_i probabilities per item). With ``groups`` (one label per item) the result also has
@@ -471,7 +479,16 @@ def calibration_report(
         scores = score_samples(samples, references, num_options, unparseable)
     else:
         scores = score_probabilities(probabilities, references)
-    return report_from_scores(scores, groups=groups, accuracy=accuracy, n_bins=n_bins)
+    result = report_from_scores(scores, groups=groups, accuracy=accuracy, n_bins=n_bins)
+    if clean_ids is not None:
+        if groups is None:
+            v._fail("clean_ids", "was given without severity groups", "groups with the L0/L1/L2 of every item")
+        from medqdeg.metrics.accuracy import paired_dunning_kruger  # accuracy imports this module
+
+        correct = scores.majority_correct if accuracy == "majority" else scores.sample_correct
+        result["dunning_kruger_paired"] = paired_dunning_kruger(
+            correct, scores.confidence, severities=groups, clean_ids=clean_ids)
+    return result
 
 
 def report_from_scores(

@@ -36,6 +36,9 @@ MAX_OPTIONS = 26
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
+NO_SAMPLE = -2
+"""Padding after the last sample of an item whose T is smaller than the largest T."""
+
 PROBABILITY_ATOL = 1e-5
 """A probability row may differ from a sum of 1 by at most this much; it is then renormalised."""
 
@@ -255,6 +258,53 @@ def answers_to_indices(values: Any, field: str, ndim: int | None = 1) -> np.ndar
         return _object_to_codes(array, field)
     _fail(field, f"has dtype {array.dtype}", "option indices (int) or option letters (str)")
     raise AssertionError  # unreachable
+
+
+def samples_to_indices(values: Any, field: str = "predictions") -> tuple[np.ndarray, np.ndarray]:
+    """T_i sampled answers per item, T_i free to differ between items, as padded indices.
+
+    Returns ``(answers, lengths)``: int64 ``answers`` of shape (N, max T_i) holding option
+    indices, ``UNPARSEABLE`` (-1) for unparseable samples and ``NO_SAMPLE`` (-2) after an
+    item's last sample; ``lengths`` the T_i. An item with no sample at all is an error.
+    Errors name the item (its position in ``values``) and the field.
+    """
+    rows: list[Any] | None = None
+    if _is_arrow(values):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+        if not (pa.types.is_list(values.type) or pa.types.is_large_list(values.type)):
+            _fail(field, f"has Arrow type {values.type}", "one list of T sampled answers per item")
+        lengths = pc.list_value_length(values).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+        flat_values: Any = pc.list_flatten(values)
+        if pa.types.is_null(flat_values.type):
+            flat_values = flat_values.cast(pa.int64())
+    else:
+        if isinstance(values, np.ndarray) and values.ndim == 2:
+            answers = answers_to_indices(values, field, ndim=2)
+            return answers, np.full(answers.shape[0], answers.shape[1], dtype=np.int64)
+        rows = list(values)
+        for i, row in enumerate(rows):
+            if isinstance(row, (str, bytes)) or not hasattr(row, "__len__"):
+                _fail(field, f"is {row!r}", "a list of the item's T sampled answers", np.arange(len(rows)) == i)
+        lengths = np.fromiter((len(row) for row in rows), dtype=np.int64, count=len(rows))
+        flat_values = np.empty(int(lengths.sum()), dtype=object)
+        flat_values[:] = [answer for row in rows for answer in row]
+    empty = lengths == 0
+    if empty.any():
+        _fail(field, "has no samples", "at least one sampled answer per item (an unparseable one counts)", empty)
+    try:
+        flat = answers_to_indices(flat_values, field, ndim=1)
+    except MetricInputError as error:  # name the item, not the position in the flattened samples
+        owner = np.repeat(np.arange(lengths.size), lengths)
+        sample = int(error.item.split()[-1]) if error.item else 0
+        raise MetricInputError(field, error.problem, error.expected, item=f"item {int(owner[sample])}") from None
+    width = int(lengths.max()) if lengths.size else 0
+    answers = np.full((lengths.size, width), NO_SAMPLE, dtype=np.int64)
+    answers[np.arange(width)[None, :] < lengths[:, None]] = flat
+    return answers, lengths
 
 
 def check_num_options(num_options: Any, n: int, field: str = "num_options") -> np.ndarray:

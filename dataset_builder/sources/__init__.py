@@ -10,6 +10,8 @@ dropped silently.
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,16 +28,61 @@ _SOURCES: dict[str, SourceFn] = {
 }
 
 
-def register_source(name: str) -> Callable[[SourceFn], SourceFn]:
-    """Register a source function under ``name``."""
+RELEASED_SOURCES: set[str] = set()
+"""Sources that publish a benchmark's degraded rows themselves (``released=True``): their
+L1/L2 are the published rows, never the toolkit's own degradations unless asked for."""
+
+
+def register_source(name: str, *, released: bool = False) -> Callable[[SourceFn], SourceFn]:
+    """Register a source function under ``name`` (``released``: it publishes degraded rows)."""
     def decorator(fn: SourceFn) -> SourceFn:
         _SOURCES[name] = fn
+        if released:
+            RELEASED_SOURCES.add(name)
         return fn
     return decorator
 
 
+def is_released_source(name: str) -> bool:
+    return name in RELEASED_SOURCES
+
+
 def source_names() -> list[str]:
     return sorted(_SOURCES)
+
+
+def source_fingerprint(name: str, data_dir: str | Path | None, revision: str | None = None) -> str:
+    """A short hash of what the source's data is now, part of the generated data's cache key.
+
+    For a ``data_dir`` (a file or a folder, walked recursively, hidden entries skipped):
+    the relative path, size and modification time (ns) of every file, so adding a row,
+    editing a file or replacing an image changes the key and the data is read again.
+    Contents are not hashed (a multi-gigabyte TSV would be read twice); an edit that keeps
+    both the size and the modification time is not seen. The embedded sample: its version.
+    """
+    digest = hashlib.sha256(name.encode())
+    if data_dir is None and name in _SOURCES and name != "embedded":
+        data_dir = resolve_data_dir(name, None, revision)  # the Hub snapshot's files (path holds the commit)
+        digest.update(str(data_dir).encode())
+    if data_dir is None:
+        from .embedded import EMBEDDED_VERSION
+
+        digest.update(f"embedded-v{EMBEDDED_VERSION}".encode() if name == "embedded" else b"no-data-dir")
+        return digest.hexdigest()[:16]
+    root = Path(data_dir)
+    if root.is_file():
+        files = [root]
+        base = root.parent
+    else:
+        files = []
+        for folder, subfolders, names in os.walk(root, followlinks=True):
+            subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+            files += [Path(folder) / n for n in sorted(names) if not n.startswith(".")]
+        base = root
+    for path in files:
+        stat = path.stat()
+        digest.update(f"{path.relative_to(base).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
 
 
 @dataclass
@@ -53,15 +100,27 @@ class SkipReport:
         return "\n".join(lines)
 
 
+def resolve_data_dir(name: str, data_dir: str | Path | None, revision: str | None = None) -> Path | None:
+    """``data_dir`` as a path; without one, an external source's files from the Hub (``hub``)."""
+    if data_dir is not None:
+        return Path(data_dir)
+    from .hub import HUB_LAYOUTS, hub_data_dir
+
+    return hub_data_dir(name, revision) if name in HUB_LAYOUTS else None
+
+
 def iter_source(name: str, data_dir: str | Path | None = None, *, on_error: str = "raise",
-                report: SkipReport | None = None) -> Iterator[CleanItem]:
-    """Validated clean items of source ``name``; duplicates and bad items raise or are reported."""
+                report: SkipReport | None = None, revision: str | None = None) -> Iterator[CleanItem]:
+    """Validated clean items of source ``name``; duplicates and bad items raise or are reported.
+
+    Without ``data_dir`` an external source is downloaded from the Hub at ``revision``
+    (see ``sources.hub``); ``revision`` is ignored when ``data_dir`` is given."""
     if name not in _SOURCES:
         raise InvalidInputError("source", f"is {name!r}", f"one of {', '.join(source_names())}")
     if on_error not in ON_ERROR:
         raise InvalidInputError("on_error", f"is {on_error!r}", "'raise' or 'skip'")
     seen: dict[str, str] = {}
-    path = Path(data_dir) if data_dir is not None else None
+    path = resolve_data_dir(name, data_dir, revision)
     for item in _SOURCES[name](path):
         try:
             if isinstance(item, MedQDegError):

@@ -1,7 +1,8 @@
 """Source ``medxpertqa``: the multimodal (MM) subset of MedXpertQA.
 
 Layout (``data_dir`` is the MedXpertQA root, as on Hugging Face ``TsinghuaC3I/MedXpertQA``
-with ``images.zip`` unpacked)::
+with ``images.zip`` unpacked; without ``data_dir`` ``MM/dev.jsonl``, ``MM/test.jsonl`` and
+``images.zip`` are downloaded from that Hub dataset and laid out so, see ``sources.hub``)::
 
     MedXpertQA/
       MM/dev.jsonl            read when present

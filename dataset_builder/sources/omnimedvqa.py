@@ -1,6 +1,8 @@
 """Source ``omnimedvqa``: the OmniMedVQA benchmark as it is downloaded.
 
-Layout (``data_dir`` is the OmniMedVQA root)::
+Layout (``data_dir`` is the OmniMedVQA root; without ``data_dir`` the archive
+``OmniMedVQA.zip`` of the Hub dataset ``foreverbeliever/OmniMedVQA`` is downloaded and
+unpacked once, see ``sources.hub``)::
 
     OmniMedVQA/
       QA_information/

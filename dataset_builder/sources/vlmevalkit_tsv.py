@@ -30,7 +30,11 @@ The released MedQ-DEG-Bench (Hugging Face ``jiyaoliufd/MedQ-DEG-Bench``)::
       MedQ-Robust-simulate-test.tsv
 
 ``data_dir`` is the folder (every one of the four files present is read, in the order
-above; none present is an error) or one TSV file, which selects a subset. Columns:
+above; none present is an error) or one TSV file, which selects a subset. Without
+``data_dir`` the four files are downloaded from the Hub dataset
+``jiyaoliufd/MedQ-DEG-Bench`` (repository root, as VLMEvalKit's ``MedQDEGBenchDataset``
+reads a snapshot of it; ``sources.hub``). The builder serves the rows as published and
+pairs each degraded row with its clean twin (``medqdeg.dataset_builder.released``). Columns:
 ``index image question A B C D E answer modality degradation_type degradation_severity
 source``; optional ``capability``, ``skill`` (taken when present), ``image_path``. Every
 other column is kept, as text, in ``item.extra``. Example (tabs shown as ``|``)::
@@ -55,16 +59,17 @@ other column is kept, as text, in ``item.extra``. Example (tabs shown as ``|``):
   paper's own words (``rotation``, ``random motion``, ``brightness``, ``contrast``,
   ``downsample``); any other value is kept as written. ``extra["degradation_type"]``
   keeps the raw value.
-* the link from a degraded row to its clean row is not part of the published format;
-  when a column ``clean_index`` / ``clean_id`` / ``original_index`` / ``orig_index`` /
+* the link from a degraded row to its clean row is not part of the published format
+  (``released.pair_twins`` finds it from the content); when a column ``clean_index`` / ``clean_id`` / ``original_index`` / ``orig_index`` /
   ``l0_index`` / ``good_index`` exists, its value is kept in ``extra["clean_index"]``.
 * source: the ``source`` column (GMAI-MMBench, OmniMedVQA, MedXpertQA), else
   ``MedQ-DEG-Bench``; licence: apache-2.0 (the dataset card's).
 
 gmai-mmbench
 ------------
-GMAI-MMBench's VAL split (Hugging Face ``OpenGVLab/GMAI-MMBench``; the TEST parts
-withhold ``answer`` and are refused with an error naming the file)::
+GMAI-MMBench's VAL split (Hugging Face ``OpenGVLab/GMAI-MMBench``, gated: without
+``data_dir`` the file ``GMAI_mm_bench_VAL.tsv`` at the repository root is downloaded with
+``HF_TOKEN``; the TEST parts withhold ``answer`` and are refused with an error naming the file)::
 
     GMAI-MMBench/
       GMAI_mm_bench_VAL.tsv       (or GMAI_mm_bench_VAL_local.tsv with image_path)
@@ -473,7 +478,7 @@ def _tsv_source(paths: list[Path], required: tuple[str, ...], build) -> Iterator
                 yield error
 
 
-@register_source("medqdeg-tsv")
+@register_source("medqdeg-tsv", released=True)
 def medqdeg_tsv_items(data_dir: Path | None) -> Iterator[CleanItem | MedQDegError]:
     """MedQ-DEG-Bench items: the four released files in a folder, or one of them."""
     paths = _tsv_paths(data_dir, MEDQDEG_FILES, "medqdeg-tsv", every=True)

@@ -18,6 +18,8 @@ lives; evaluate copies this file alone into its cache, so it imports the install
 package and nothing relative.
 """
 
+import os
+
 import datasets
 import evaluate
 
@@ -63,6 +65,9 @@ Args:
         "ignore": unparseable samples are dropped (an item with none readable is wrong,
         with C = 0).
     n_bins (`int`, default 15): bins of the expected calibration error.
+    clean_ids (optional, with severity groups): the clean item each item derives from (its
+        own id for an L0 item): adds the Dunning-Kruger verdict with paired bootstrap 95%
+        intervals over clean items ("yes" / "no" / "not significant").
 
 Returns:
     calibration_shift: mean confidence - accuracy, in [-1, 1].
@@ -74,7 +79,10 @@ Returns:
     aurc: area under the risk-coverage curve, in [0, 1], lower is better.
     num_items, num_samples, num_unparseable: counts (num_samples is 0 for probabilities).
     per_group (with groups): {label: the figures above}.
-    dunning_kruger (with groups): the verdict dict when the labels are L0/L1/L2, else None.
+    dunning_kruger (with groups): the point-estimate verdict dict when the labels are
+        L0/L1/L2, else None.
+    dunning_kruger_paired (with groups and clean_ids): {"verdict", "accuracy_drop",
+        "accuracy_drop_ci", "shift_change", "shift_change_ci", "num_pairs", ...}.
 
 Examples:
 
@@ -164,10 +172,69 @@ class CalibrationShift(evaluate.Metric):
         return info
 
     def add_batch(self, *, predictions=None, references=None, **kwargs):
-        """Add a batch of items; lengths are checked first, and a first batch may not be empty."""
+        """Add a batch of items; lengths are checked first, and a first batch may not be empty.
+
+        The batch is checked and turned into option indices here (the project's errors,
+        naming the item and the field), so evaluate's format check always sees integers:
+        letters, None and all-unparseable items need no guessing of the format. When a
+        call fails anyway, the batches stored so far are discarded and the object stays
+        usable (evaluate would otherwise keep a half-initialised writer).
+        """
         validation.check_batch({"predictions": predictions, "references": references, **kwargs},
                                first=self.writer is None)
-        return super().add_batch(predictions=predictions, references=references, **kwargs)
+        if predictions is not None and references is not None:
+            predictions, references = self._as_indices(predictions, references)
+        try:
+            return super().add_batch(predictions=predictions, references=references, **kwargs)
+        except Exception:
+            self._discard()
+            raise
+
+    def add(self, *, prediction=None, reference=None, **kwargs):
+        """Add one item (see ``add_batch``)."""
+        extra = {key: [value] for key, value in kwargs.items()}
+        return self.add_batch(predictions=[prediction], references=[reference], **extra)
+
+    def compute(self, *, predictions=None, references=None, **kwargs):
+        """Compute over the stored and the given items; a failure leaves the object usable."""
+        try:
+            return super().compute(predictions=predictions, references=references, **kwargs)
+        except Exception:
+            self._discard()
+            raise
+
+    def _as_indices(self, predictions, references):
+        refs = validation.answers_to_indices(references, "references", ndim=1).tolist()
+        if self.config_name == "probabilities":
+            return predictions, refs
+        answers, lengths = validation.samples_to_indices(predictions, "predictions")
+        return [row[:length] for row, length in zip(answers.tolist(), lengths.tolist(), strict=True)], refs
+
+    def _discard(self):
+        """Forget every stored batch and release evaluate's writer, cache file and locks."""
+        writer, self.writer = self.writer, None
+        if writer is not None:
+            try:
+                writer.close()
+            except Exception:  # the writer may be half-initialised; nothing is kept from it
+                pass
+        self.buf_writer = None
+        self.selected_feature_format = None
+        self.data = None
+        locks = list(zip(getattr(self, "filelocks", None) or [], getattr(self, "file_paths", None) or [],
+                         strict=False))
+        if self.filelock is not None and self.cache_file_name:
+            locks.append((self.filelock, self.cache_file_name))
+        for lock, path in locks:
+            try:
+                if os.path.exists(path):
+                    os.remove(path)
+                lock.release()
+            except Exception:  # already released or removed
+                pass
+        self.filelocks, self.file_paths = [], []
+        self.filelock = None
+        self.cache_file_name = None
 
     def _compute(
         self,
@@ -178,6 +245,7 @@ class CalibrationShift(evaluate.Metric):
         accuracy="majority",
         unparseable="count",
         n_bins=calibration.ECE_BINS,
+        clean_ids=None,
     ):
         validation.check_nonempty("predictions", len(predictions))
         if self.config_name == "probabilities":
@@ -185,5 +253,6 @@ class CalibrationShift(evaluate.Metric):
         else:
             given = {"samples": predictions, "num_options": num_options}
         return calibration.calibration_report(
-            **given, references=references, groups=groups, accuracy=accuracy, unparseable=unparseable, n_bins=n_bins
+            **given, references=references, groups=groups, accuracy=accuracy, unparseable=unparseable, n_bins=n_bins,
+            clean_ids=clean_ids,
         )

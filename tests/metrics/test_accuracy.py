@@ -75,7 +75,9 @@ def test_paired_drops_by_hand():
     )
     drops = report["drops"]
     # L1 pairs: x-noise 0-1, x-blur 1-1, y-noise 1-0 -> mean 0; L2: -1, 0, 0 -> -1/3.
-    assert drops["L1-L0"] == {"drop": 0.0, "ci": None, "num_pairs": 3, "num_unmatched": 1}
+    # twins x, x, y (L0 correct 1, 1, 0): 2/3; the paired L1 items 0, 1, 1: 2/3; the drop is their difference
+    assert drops["L1-L0"] == {"drop": 0.0, "ci": None, "num_pairs": 3, "num_unmatched": 1, "num_clean_items": 2,
+                              "clean_accuracy": pytest.approx(2 / 3), "degraded_accuracy": pytest.approx(2 / 3)}
     assert drops["L2-L0"]["drop"] == pytest.approx(-1 / 3)
     assert drops["L2-L0"]["num_pairs"] == 3 and drops["L2-L0"]["num_unmatched"] == 0
     noise = report["by"]["degradation_type"]["groups"]["noise"]
