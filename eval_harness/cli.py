@@ -7,7 +7,7 @@
     medqdeg report DIR            (re)write results.json, report.md and plots of a run folder
     medqdeg compare DIR... --out OUT
     plus the dataset builder's commands (degrade, degradations, build-dataset, push-dataset)
-    and the Space's (space, push-space).
+    and the Space's (space, push-space) and the metrics' (metrics install, push-metric).
 
 Errors are one-line messages with exit code 2; a run with failed items exits 1 after
 its summary (its finished items are kept; ``--resume`` asks the failed ones again).
@@ -22,6 +22,7 @@ from pathlib import Path
 
 from medqdeg.dataset_builder.cli import add_commands as add_dataset_commands
 from medqdeg.dataset_builder.errors import InvalidInputError, MedQDegError
+from medqdeg.metrics.cli import add_commands as add_metric_commands
 from medqdeg.space.cli import add_commands as add_space_commands
 
 from .prompt import PAPER_TEMPLATE
@@ -132,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_evaluate(commands)
     add_dataset_commands(commands)
     add_space_commands(commands)
+    add_metric_commands(commands)
     return parser
 
 
