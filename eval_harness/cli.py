@@ -1,6 +1,6 @@
 """The ``medqdeg`` command line.
 
-    medqdeg evaluate [--model ID_OR_PATH] [--backend transformers|openai|chance] [--config default]
+    medqdeg evaluate [--model ID_OR_PATH] [--backend transformers|openai|inference-providers|chance] [--config default]
                      [--source S] [--data-dir D] [--samples T] [--temperature 1.0]
                      [--confidence sampling|letter-probs|both] [--batch-size B] [--limit N]
                      [--output DIR] [--resume] [--shard i/N] ...
@@ -25,6 +25,7 @@ from medqdeg.dataset_builder.errors import InvalidInputError, MedQDegError
 from medqdeg.metrics.cli import add_commands as add_metric_commands
 from medqdeg.space.cli import add_commands as add_space_commands
 
+from .backends import BACKENDS
 from .prompt import PAPER_TEMPLATE
 
 
@@ -89,7 +90,8 @@ def _compare(args: argparse.Namespace) -> int:
 def _add_evaluate(commands: argparse._SubParsersAction) -> None:
     run = commands.add_parser("evaluate", help="run a model (default: the chance baseline) on MedQ-Deg")
     run.add_argument("--model", help="Hub id, local folder, or API model name (default: chance baseline)")
-    run.add_argument("--backend", default="auto", choices=["auto", "transformers", "openai", "chance"])
+    run.add_argument("--backend", default="auto", choices=["auto", *BACKENDS],
+                     help="inference-providers: a Hub model through the Hugging Face router, token from $HF_TOKEN")
     run.add_argument("--config", default="default", help="MedQ-Deg configuration (default, clean, a type)")
     run.add_argument("--source", default="embedded")
     run.add_argument("--data-dir")
@@ -111,10 +113,10 @@ def _add_evaluate(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--dtype", help="transformers: auto, bfloat16, float16, float32")
     run.add_argument("--device", help="transformers: cpu, cuda, cuda:1, auto")
     run.add_argument("--trust-remote-code", action="store_true", help="transformers: run the model's own code")
-    run.add_argument("--base-url", help="openai: server URL (default: $OPENAI_BASE_URL)")
-    run.add_argument("--concurrency", type=int, help="openai: requests in flight")
-    run.add_argument("--timeout", type=float, help="openai: seconds per request")
-    run.add_argument("--max-retries", type=int, help="openai: retries on 429, 5xx, timeouts")
+    run.add_argument("--base-url", help="openai, inference-providers: server URL (default: $OPENAI_BASE_URL; the Hub router)")
+    run.add_argument("--concurrency", type=int, help="openai, inference-providers: requests in flight")
+    run.add_argument("--timeout", type=float, help="openai, inference-providers: seconds per request")
+    run.add_argument("--max-retries", type=int, help="openai, inference-providers: retries on 429, 5xx, timeouts")
     run.set_defaults(run=_evaluate)
 
     report = commands.add_parser("report", help="write results.json, report.md and plots of a run folder")
