@@ -74,6 +74,8 @@ def build_app(settings: SpaceSettings | None = None) -> gr.Blocks:
     """The Blocks app for ``settings`` (default: from the environment)."""
     settings = settings or from_environment()
     pool = ask_tab.ModelPool(settings)
+    if pool.zero_gpu:
+        pool.preload()  # ZeroGPU: weights load once, in this process, before any request
     board = _Leaderboard(settings)
     downloads = Path(tempfile.mkdtemp(prefix="medqdeg-space-"))
 
