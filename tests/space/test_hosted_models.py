@@ -43,7 +43,7 @@ def test_provider_entries_parse():
     settings = from_environment({"MEDQDEG_SPACE_MODELS": "inference-providers:org/name@http://127.0.0.1:5/v1",
                                  "MEDQDEG_SPACE_GPU_DURATION": "30"})
     assert settings.models[0].base_url == "http://127.0.0.1:5/v1" and settings.gpu_duration == 30
-    with pytest.raises(InvalidInputError, match="models.*inference-providers:ORG/NAME"):
+    with pytest.raises(InvalidInputError, match=r"models.*inference-providers:ORG/NAME"):
         parse_model("inference-providers:no-org")
     with pytest.raises(InvalidInputError, match="MEDQDEG_SPACE_GPU_DURATION"):
         from_environment({"MEDQDEG_SPACE_GPU_DURATION": "0"})
@@ -100,7 +100,7 @@ def test_without_spaces_the_app_runs_on_cpu(monkeypatch, tiny_model):
     assert not pool.zero_gpu and [len(level.texts) for level in result.levels] == [2, 2, 2]
     assert str(next(iter(pool._backends.values())).device) == "cpu"
     monkeypatch.setenv("SPACES_ZERO_GPU", "true")
-    with pytest.raises(InvalidInputError, match="SPACES_ZERO_GPU.*spaces"):
+    with pytest.raises(InvalidInputError, match=r"SPACES_ZERO_GPU.*spaces"):
         zerogpu.gpu_function(len, 60)
 
 
@@ -122,7 +122,7 @@ def test_on_zero_gpu_the_model_loads_at_start_and_runs_inside_spaces_gpu(monkeyp
 
     calls: list = []
 
-    def GPU(duration=None):  # noqa: N802 (the spaces package's name)
+    def GPU(duration=None):  # the spaces package's name
         def decorate(function):
             def wrapped(backend, queries, generation):
                 calls.append(("gpu", duration, type(backend).__name__, len(queries)))
