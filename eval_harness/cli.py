@@ -5,7 +5,7 @@
                      [--confidence sampling|letter-probs|both] [--batch-size B] [--limit N]
                      [--output DIR] [--resume] [--shard i/N] ...
     medqdeg report DIR            (re)write results.json, report.md and plots of a run folder
-    medqdeg compare DIR... --out OUT
+    medqdeg compare DIR... --out OUT [--paper]
     plus the dataset builder's commands (degrade, degradations, build-dataset, push-dataset)
     and the Space's (space, push-space) and the metrics' (metrics install, push-metric).
 
@@ -82,7 +82,7 @@ def _report(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     from .report import compare_runs
 
-    print(compare_runs(args.folders, args.out))
+    print(compare_runs(args.folders, args.out, paper=args.paper))
     print(f"wrote {Path(args.out) / 'leaderboard.md'} and {Path(args.out) / 'leaderboard.png'}")
     return 0
 
@@ -126,6 +126,8 @@ def _add_evaluate(commands: argparse._SubParsersAction) -> None:
     compare = commands.add_parser("compare", help="leaderboard across run folders (Markdown and PNG)")
     compare.add_argument("folders", nargs="+")
     compare.add_argument("--out", required=True)
+    compare.add_argument("--paper", action="store_true",
+                         help="add the paper's published L0/L1/L2 accuracies as labelled reference rows")
     compare.set_defaults(run=_compare)
 
 

@@ -155,3 +155,21 @@ def test_on_zero_gpu_the_model_loads_at_start_and_runs_inside_spaces_gpu(monkeyp
     monkeypatch.setattr(ask_tab, "build_backend", lambda kind, model, **options: built.append((kind, options)))
     auto.backend(settings.allowlist[1])
     assert built[-1][1]["device"] == "cuda"  # `auto` on ZeroGPU: the GPU spaces attaches
+
+
+def test_leaderboard_shows_the_paper_beside_the_runs(runs_dir):
+    from gradio_client import Client
+
+    from medqdeg.space.settings import SpaceSettings
+
+    with launched(SpaceSettings(runs=str(runs_dir), device="cpu")) as url:
+        client = Client(url, verbose=False)
+        _, plain, _, _ = client.predict("acc L0", True, False, api_name="/leaderboard")
+        status, table, _, gallery = client.predict("acc L0", True, True, api_name="/leaderboard")
+    names = [row[0] for row in table["data"]]
+    assert not any(str(name).startswith("paper: ") for name in (row[0] for row in plain["data"]))
+    assert len(names) == len(plain["data"]) + 9 and names[0] == "paper: InternVL3-78B"  # 74.04, the top
+    gpt4o = table["data"][names.index("paper: GPT-4o")]
+    assert gpt4o[3:6] == [66.98, 65.22, 59.73] and gpt4o[6:11] == [None] * 5
+    assert "published overall accuracies" in status
+    assert gallery and all(not entry["caption"].startswith("paper: ") for entry in gallery)  # plots are the runs' only
