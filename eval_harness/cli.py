@@ -1,13 +1,13 @@
 """The ``medqdeg`` command line.
 
-    medqdeg evaluate [--model ID_OR_PATH] [--backend transformers|openai|chance] [--config default]
-                     [--source S] [--data-dir D | --revision R] [--samples T] [--temperature 1.0]
+    medqdeg evaluate [--model ID_OR_PATH] [--backend transformers|openai|inference-providers|chance]
+                     [--config default] [--source S] [--data-dir D | --revision R] [--samples T] [--temperature 1.0]
                      [--confidence sampling|letter-probs|both] [--batch-size B] [--limit N]
                      [--output DIR] [--resume] [--shard i/N] ...
     medqdeg report DIR            (re)write results.json, report.md and plots of a run folder
-    medqdeg compare DIR... --out OUT
+    medqdeg compare DIR... --out OUT [--paper]
     plus the dataset builder's commands (degrade, degradations, build-dataset, push-dataset)
-    and the Space's (space, push-space).
+    and the Space's (space, push-space) and the metrics' (metrics install, push-metric).
 
 Errors are one-line messages with exit code 2; a run with failed items exits 1 after
 its summary (its finished items are kept; ``--resume`` asks the failed ones again).
@@ -22,8 +22,10 @@ from pathlib import Path
 
 from medqdeg.dataset_builder.cli import add_commands as add_dataset_commands
 from medqdeg.dataset_builder.errors import InvalidInputError, MedQDegError
+from medqdeg.metrics.cli import add_commands as add_metric_commands
 from medqdeg.space.cli import add_commands as add_space_commands
 
+from .backends import BACKENDS
 from .prompt import PAPER_TEMPLATE
 
 
@@ -80,7 +82,7 @@ def _report(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     from .report import compare_runs
 
-    print(compare_runs(args.folders, args.out))
+    print(compare_runs(args.folders, args.out, paper=args.paper))
     print(f"wrote {Path(args.out) / 'leaderboard.md'} and {Path(args.out) / 'leaderboard.png'}")
     return 0
 
@@ -88,7 +90,8 @@ def _compare(args: argparse.Namespace) -> int:
 def _add_evaluate(commands: argparse._SubParsersAction) -> None:
     run = commands.add_parser("evaluate", help="run a model (default: the chance baseline) on MedQ-Deg")
     run.add_argument("--model", help="Hub id, local folder, or API model name (default: chance baseline)")
-    run.add_argument("--backend", default="auto", choices=["auto", "transformers", "openai", "chance"])
+    run.add_argument("--backend", default="auto", choices=["auto", *BACKENDS],
+                     help="inference-providers: a Hub model through the Hugging Face router, token from $HF_TOKEN")
     run.add_argument("--config", default="default", help="MedQ-Deg configuration (default, clean, a type)")
     run.add_argument("--source", default="embedded")
     run.add_argument("--data-dir", help="the source's files; without it an external source is fetched from the Hub")
@@ -111,10 +114,10 @@ def _add_evaluate(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--dtype", help="transformers: auto, bfloat16, float16, float32")
     run.add_argument("--device", help="transformers: cpu, cuda, cuda:1, auto")
     run.add_argument("--trust-remote-code", action="store_true", help="transformers: run the model's own code")
-    run.add_argument("--base-url", help="openai: server URL (default: $OPENAI_BASE_URL)")
-    run.add_argument("--concurrency", type=int, help="openai: requests in flight")
-    run.add_argument("--timeout", type=float, help="openai: seconds per request")
-    run.add_argument("--max-retries", type=int, help="openai: retries on 429, 5xx, timeouts")
+    run.add_argument("--base-url", help="openai, inference-providers: server URL (default: $OPENAI_BASE_URL; the Hub router)")
+    run.add_argument("--concurrency", type=int, help="openai, inference-providers: requests in flight")
+    run.add_argument("--timeout", type=float, help="openai, inference-providers: seconds per request")
+    run.add_argument("--max-retries", type=int, help="openai, inference-providers: retries on 429, 5xx, timeouts")
     run.set_defaults(run=_evaluate)
 
     report = commands.add_parser("report", help="write results.json, report.md and plots of a run folder")
@@ -124,6 +127,8 @@ def _add_evaluate(commands: argparse._SubParsersAction) -> None:
     compare = commands.add_parser("compare", help="leaderboard across run folders (Markdown and PNG)")
     compare.add_argument("folders", nargs="+")
     compare.add_argument("--out", required=True)
+    compare.add_argument("--paper", action="store_true",
+                         help="add the paper's published L0/L1/L2 accuracies as labelled reference rows")
     compare.set_defaults(run=_compare)
 
 
@@ -133,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_evaluate(commands)
     add_dataset_commands(commands)
     add_space_commands(commands)
+    add_metric_commands(commands)
     return parser
 
 

@@ -275,8 +275,24 @@ def write_report(folder: str | Path, *, n_bootstrap: int = 1000) -> dict[str, An
     return results
 
 
-def compare_runs(folders: list[str | Path], out: str | Path) -> str:
-    """The leaderboard of several runs (each with results.json): Markdown and a PNG."""
+def paper_reference_rows() -> list[tuple]:
+    """The paper's published L0/L1/L2 accuracies as leaderboard rows, labelled ``paper: MODEL``.
+
+    The paper's table gives overall accuracies only: drops, shifts and verdicts stay empty
+    (a paired drop needs the items, which the table does not hold).
+    """
+    from .paper import PAPER_RESULTS
+
+    return [(f"paper: {result.model}", [result.accuracy[level] / 100 for level in LEVELS], [None, None],
+             [None, None, None], None) for result in PAPER_RESULTS]
+
+
+def compare_runs(folders: list[str | Path], out: str | Path, *, paper: bool = False) -> str:
+    """The leaderboard of several runs (each with results.json): Markdown and a PNG.
+
+    With ``paper`` the paper's published accuracies are added as reference rows, named
+    ``paper: MODEL``, and drawn dashed.
+    """
     rows = []
     for folder in folders:
         results = json.loads((Path(folder) / "results.json").read_text())
@@ -288,6 +304,8 @@ def compare_runs(folders: list[str | Path], out: str | Path) -> str:
         rows.append((results["model"], [severity.get(level, {}).get("accuracy") for level in LEVELS],
                      [drops.get(n, {}).get("drop") for n in ("L1-L0", "L2-L0")],
                      [shifts.get(level) for level in LEVELS], verdict))
+    if paper:
+        rows.extend(paper_reference_rows())
     rows.sort(key=lambda row: -(row[1][0] or 0))
     lines = ["| model | L0 | L1 | L2 | L1-L0 | L2-L0 | Shift L0 | Shift L1 | Shift L2 | Dunning-Kruger |",
              "|---|---|---|---|---|---|---|---|---|---|"]
@@ -297,6 +315,11 @@ def compare_runs(folders: list[str | Path], out: str | Path) -> str:
                      + " | ".join("-" if s is None else f"{s:+.3f}" for s in shift)
                      + f" | {'-' if verdict is None else ('yes' if verdict else 'no')} |")
     table = "\n".join(lines)
+    if paper:
+        from .paper import PAPER
+
+        table += (f"\n\nRows named `paper: ...` are the published overall accuracies of the {PAPER}, "
+                  "not runs of this toolkit.")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "leaderboard.md").write_text("# MedQ-Deg leaderboard\n\n" + table + "\n")
@@ -307,7 +330,8 @@ def compare_runs(folders: list[str | Path], out: str | Path) -> str:
 
     figure, axis = plt.subplots(figsize=(6, 4))
     for model, accuracy, *_ in rows:
-        axis.plot(range(3), [a if a is not None else np.nan for a in accuracy], marker="o", label=model)
+        style = "--" if model.startswith("paper: ") else "-"
+        axis.plot(range(3), [a if a is not None else np.nan for a in accuracy], style, marker="o", label=model)
     axis.set_xticks(range(3), LEVELS)
     axis.set_ylabel("accuracy")
     axis.set_title("accuracy against severity")

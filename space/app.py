@@ -55,10 +55,10 @@ class _Leaderboard:
                 self._resolved = True
             return self._root
 
-    def view(self, sort_by: str, descending: bool, refresh: bool = False):
+    def view(self, sort_by: str, descending: bool, paper: bool = False, refresh: bool = False):
         root = self.root(refresh)
-        rows = leaderboard_tab.sort_rows(leaderboard_tab.leaderboard_rows(root), sort_by or "acc L0",
-                                         bool(descending))
+        rows = leaderboard_tab.leaderboard_rows(root) + (leaderboard_tab.paper_rows() if paper else [])
+        rows = leaderboard_tab.sort_rows(rows, sort_by or "acc L0", bool(descending))
         return (leaderboard_tab.status_markdown(self.location, root, rows), leaderboard_tab.table(rows),
                 leaderboard_tab.accuracy_figure(rows), leaderboard_tab.plots(rows))
 
@@ -74,6 +74,8 @@ def build_app(settings: SpaceSettings | None = None) -> gr.Blocks:
     """The Blocks app for ``settings`` (default: from the environment)."""
     settings = settings or from_environment()
     pool = ask_tab.ModelPool(settings)
+    if pool.zero_gpu:
+        pool.preload()  # ZeroGPU: weights load once, in this process, before any request
     board = _Leaderboard(settings)
     downloads = Path(tempfile.mkdtemp(prefix="medqdeg-space-"))
 
@@ -127,12 +129,12 @@ def build_app(settings: SpaceSettings | None = None) -> gr.Blocks:
         return gallery, ask_tab.votes_figure(result), ask_tab.results_markdown(result)
 
     @friendly
-    def leaderboard(sort_by: str, descending: bool):
-        return board.view(sort_by, descending)
+    def leaderboard(sort_by: str, descending: bool, paper: bool = False):
+        return board.view(sort_by, descending, bool(paper))
 
     @friendly
-    def reload_leaderboard(sort_by: str, descending: bool):
-        return board.view(sort_by, descending, refresh=True)
+    def reload_leaderboard(sort_by: str, descending: bool, paper: bool = False):
+        return board.view(sort_by, descending, bool(paper), refresh=True)
 
     @friendly
     def calibration(text: str, accuracy: str, unparseable: str):
@@ -211,6 +213,8 @@ def build_app(settings: SpaceSettings | None = None) -> gr.Blocks:
             with gr.Row():
                 sort_by = gr.Dropdown(list(leaderboard_tab.SORTABLE), value="acc L0", label="Sort by")
                 descending = gr.Checkbox(value=True, label="Descending")
+                paper = gr.Checkbox(value=False, label="Show the paper's published accuracies",
+                                    elem_id="leaderboard-paper")
                 reload_button = gr.Button("Reload")
             board_table = gr.Dataframe(headers=list(leaderboard_tab.COLUMNS), interactive=False,
                                        elem_id="leaderboard-table")
@@ -247,10 +251,12 @@ def build_app(settings: SpaceSettings | None = None) -> gr.Blocks:
                          concurrency_limit=settings.concurrency, concurrency_id="models")
 
         board_outputs = [board_status, board_table, board_plot, board_gallery]
-        demo.load(leaderboard, [sort_by, descending], board_outputs, api_name="leaderboard")
-        sort_by.change(leaderboard, [sort_by, descending], board_outputs, api_name=False)
-        descending.change(leaderboard, [sort_by, descending], board_outputs, api_name=False)
-        reload_button.click(reload_leaderboard, [sort_by, descending], board_outputs, api_name="reload")
+        board_inputs = [sort_by, descending, paper]
+        demo.load(leaderboard, board_inputs, board_outputs, api_name="leaderboard")
+        sort_by.change(leaderboard, board_inputs, board_outputs, api_name=False)
+        descending.change(leaderboard, board_inputs, board_outputs, api_name=False)
+        paper.change(leaderboard, board_inputs, board_outputs, api_name=False)
+        reload_button.click(reload_leaderboard, board_inputs, board_outputs, api_name="reload")
 
         compute.click(calibration, [table, accuracy, unparseable], [result, summary], api_name="calibration")
 

@@ -10,7 +10,9 @@ shows the replies, the vote distribution, the consistency confidence C = 1 - H/l
 whether the majority vote is right.
 
 Models come only from the host's allowlist (``safety.resolve_model``); each is loaded once
-and kept, and answers one request at a time.
+and kept, and answers one request at a time. Three ways to ask: local transformers models
+(on ZeroGPU hardware inside ``@spaces.GPU``, see ``zerogpu``), Hub models through the
+Inference Providers router, and OpenAI-compatible endpoints.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from medqdeg.eval_harness.scoring import score_replies
 from .degrade_tab import LEVELS, LoadedImage, make_preview
 from .safety import SpaceError
 from .settings import ModelEntry, SpaceSettings
+from .zerogpu import gpu_function, on_zero_gpu
 
 MAX_QUESTION_CHARS = 2000
 MAX_OPTION_CHARS = 300
@@ -115,14 +118,36 @@ def check_samples(samples: float | int | None, settings: SpaceSettings) -> int:
 # ----------------------------------------------------------------------------- models
 
 
-class ModelPool:
-    """Backends built on first use and kept; one request at a time per model."""
+def _answer(backend: Backend, queries: list[Query], generation: GenerationSettings) -> list[Answer]:
+    """One backend call; on ZeroGPU the pool runs it inside ``spaces.GPU`` (a picklable module function)."""
+    return backend.answer(queries, generation)
 
-    def __init__(self, settings: SpaceSettings):
+
+class ModelPool:
+    """Backends built on first use (on ZeroGPU: at start) and kept; one request at a time per model."""
+
+    def __init__(self, settings: SpaceSettings, environ=None):
         self.settings = settings
+        self.zero_gpu = on_zero_gpu(environ)
         self._backends: dict[ModelEntry, Backend] = {}
         self._locks: dict[ModelEntry, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._gpu_answer = gpu_function(_answer, settings.gpu_duration, environ)
+
+    def preload(self) -> None:
+        """Load the allowlist's transformers models now, in this process (ZeroGPU needs them there)."""
+        for entry in self.settings.allowlist:
+            if entry.backend == "transformers":
+                with self.lock(entry):
+                    self.backend(entry)
+
+    def answer(self, entry: ModelEntry, queries: list[Query], generation: GenerationSettings) -> list[Answer]:
+        """The entry's answers; transformers models run inside ``spaces.GPU`` where ``spaces`` is installed."""
+        with self.lock(entry):
+            backend = self.backend(entry)
+            if entry.backend == "transformers":
+                return self._gpu_answer(backend, queries, generation)
+            return _answer(backend, queries, generation)
 
     def lock(self, entry: ModelEntry) -> threading.Lock:
         with self._guard:
@@ -136,11 +161,15 @@ class ModelPool:
 
     def _build(self, entry: ModelEntry) -> Backend:
         # trust_remote_code is never taken from the page, nor from the settings; an OpenAI
-        # key is read by the backend from OPENAI_API_KEY in the server's environment.
+        # key (OPENAI_API_KEY) or Hub token (HF_TOKEN) is read by the backend from the
+        # server's environment.
+        device = "cuda" if self.zero_gpu and self.settings.device == "auto" else self.settings.device
+        http = {"base_url": entry.base_url, "concurrency": len(LEVELS), "max_retries": 2, "timeout": 60.0}
         options = {
             "chance": {},
-            "transformers": {"device": self.settings.device, "trust_remote_code": False, "batch_size": len(LEVELS)},
-            "openai": {"base_url": entry.base_url, "concurrency": len(LEVELS), "max_retries": 2, "timeout": 60.0},
+            "transformers": {"device": device, "trust_remote_code": False, "batch_size": len(LEVELS)},
+            "openai": http,
+            "inference-providers": http,
         }.get(entry.backend)
         if options is None:
             raise SpaceError(f"The model {entry.label!r} has an unknown backend {entry.backend!r}.")
@@ -204,9 +233,7 @@ def ask(pool: ModelPool, entry: ModelEntry, loaded: LoadedImage, question: str, 
                for level, screen in zip(LEVELS, preview.screens, strict=True)]
     generation = GenerationSettings(samples=samples, temperature=TEMPERATURE, max_new_tokens=MAX_NEW_TOKENS,
                                     seed=seed)
-    with pool.lock(entry):
-        backend = pool.backend(entry)
-        answers = backend.answer(queries, generation)
+    answers = pool.answer(entry, queries, generation)
     results = []
     for level, reply, quality in zip(LEVELS, answers, preview.quality, strict=True):
         if reply.error is not None:

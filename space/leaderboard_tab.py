@@ -7,7 +7,8 @@ of run folders, of which only ``results.json``, ``run.json`` and the PNG plots a
 downloaded (``huggingface_hub.snapshot_download``). The table has, per run, accuracy at
 L0/L1/L2, the paired drops L1-L0 and L2-L0 (percentage points), Calibration Shift per
 level and the intra-model Dunning-Kruger verdict, read from ``results.json`` exactly as
-``medqdeg compare`` reads them.
+``medqdeg compare`` reads them. On request the paper's published L0/L1/L2 accuracies are
+shown beside them as reference rows, named ``paper: MODEL`` (``paper_rows``).
 """
 
 from __future__ import annotations
@@ -95,6 +96,20 @@ def leaderboard_rows(root: Path | None) -> list[dict[str, Any]]:
     return [run_row(folder, root) for folder in find_run_folders(root)]
 
 
+def paper_rows() -> list[dict[str, Any]]:
+    """The paper's published accuracies (%) as rows named ``paper: MODEL``; the rest stays empty."""
+    from medqdeg.eval_harness.paper import PAPER, PAPER_RESULTS
+
+    rows = []
+    for result in PAPER_RESULTS:
+        row: dict[str, Any] = dict.fromkeys(COLUMNS)
+        row.update({"run": f"paper: {result.model}", "model": PAPER, "Dunning-Kruger": "-", "folder": None})
+        for level in LEVELS:
+            row[f"acc {level}"] = result.accuracy[level]
+        rows.append(row)
+    return rows
+
+
 def sort_rows(rows: list[dict[str, Any]], by: str = "acc L0", descending: bool = True) -> list[dict[str, Any]]:
     """Rows sorted by one column; missing values last whatever the order."""
     if by not in SORTABLE:
@@ -114,6 +129,8 @@ def plot_files(rows: list[dict[str, Any]]) -> list[tuple[Path, str]]:
     """(PNG path, caption) of the harness's plots of every run, in the rows' order."""
     found = []
     for row in rows:
+        if row.get("folder") is None:  # a reference row of the paper: no plots
+            continue
         for name in PLOT_NAMES:
             path = Path(row["folder"]) / "plots" / name
             if path.is_file():
@@ -141,7 +158,9 @@ def accuracy_figure(rows: list[dict[str, Any]]):
     axis = figure.add_subplot()
     for row in rows:
         values = [row.get(f"acc {level}") for level in LEVELS]
-        axis.plot(range(3), [float("nan") if v is None else v for v in values], marker="o", label=row["run"])
+        style = "--" if row.get("folder") is None else "-"  # the paper's rows dashed
+        axis.plot(range(3), [float("nan") if v is None else v for v in values], style, marker="o",
+                  label=row["run"])
     axis.set_xticks(range(3), LEVELS)
     axis.set_ylabel("accuracy (%)")
     axis.set_title("accuracy against severity")
@@ -159,4 +178,5 @@ def status_markdown(location: str | None, root: Path | None, rows: list[dict[str
         return f"No run folders with `results.json` found in `{location}`."
     return (f"{len(rows)} run(s) from `{location}`. Accuracy and drops in %, drops are paired "
             "(same clean image), Calibration Shift = mean C − accuracy (> 0: overconfident); "
-            "Dunning-Kruger: accuracy falls from L0 to L2 while the shift does not shrink.")
+            "Dunning-Kruger: accuracy falls from L0 to L2 while the shift does not shrink. Rows named "
+            "`paper: ...` (when shown) are the paper's published overall accuracies, not runs.")

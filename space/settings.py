@@ -17,7 +17,9 @@ wins. Nothing here can be changed from the page.
 ``MEDQDEG_SPACE_CONCURRENCY``       requests worked on at once (2); models answer one
                                     request at a time
 ``MEDQDEG_SPACE_QUEUE_SIZE``        requests waiting at most (32); more are refused
-``MEDQDEG_SPACE_DEVICE``            the transformers backend's device (``auto``)
+``MEDQDEG_SPACE_DEVICE``            the transformers backend's device (``auto``; on
+                                    ZeroGPU hardware ``auto`` means ``cuda``)
+``MEDQDEG_SPACE_GPU_DURATION``      seconds a request may hold a ZeroGPU GPU (60)
 ``MEDQDEG_SPACE_CACHE_DIR``         where a Hub dataset of runs is downloaded (the Hub's
                                     default cache)
 ==================================  ===================================================
@@ -28,11 +30,16 @@ A model entry is ``[LABEL=]SPEC``; SPEC is one of
 - ``openai:MODEL`` or ``openai:MODEL@BASE_URL``: an OpenAI-compatible endpoint; its key
   is read by the backend from ``OPENAI_API_KEY`` in the server's environment, never
   from the page;
+- ``inference-providers:ORG/NAME[:PROVIDER]`` (optionally ``@BASE_URL``): a Hub model
+  asked through the Hub's Inference Providers router, billed to the token in
+  ``HF_TOKEN`` (a Space secret), read by the backend, never from the page or shown;
 - anything else: a Hub model id or a local folder, loaded by the transformers backend
   with ``trust_remote_code=False`` (there is no way to turn it on from here).
 
 >>> [m.label for m in parse_models("tiny=/models/tiny, openai:gpt-4o")]
 ['tiny', 'openai:gpt-4o']
+>>> parse_model("qwen=inference-providers:Qwen/Qwen2.5-VL-7B-Instruct:hyperbolic").model
+'Qwen/Qwen2.5-VL-7B-Instruct:hyperbolic'
 """
 
 from __future__ import annotations
@@ -47,7 +54,8 @@ from medqdeg.dataset_builder.errors import InvalidInputError
 
 ENV_PREFIX = "MEDQDEG_SPACE_"
 CHANCE = "chance"
-BACKENDS = ("chance", "transformers", "openai")
+BACKENDS = ("chance", "transformers", "openai", "inference-providers")
+PROVIDERS_PREFIX = "inference-providers:"
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 
@@ -57,7 +65,7 @@ class ModelEntry:
     """One model a visitor may choose: a label shown on the page and how to load it."""
 
     label: str
-    backend: str  # chance | transformers | openai
+    backend: str  # chance | transformers | openai | inference-providers
     model: str
     base_url: str | None = None
 
@@ -81,6 +89,17 @@ def parse_model(text: str) -> ModelEntry:
         if not name.strip():
             raise InvalidInputError("models", f"has the entry {text!r}", "openai:MODEL or openai:MODEL@BASE_URL")
         return ModelEntry(label=label or spec, backend="openai", model=name.strip(), base_url=url.strip() or None)
+    if spec.startswith(PROVIDERS_PREFIX):
+        from medqdeg.eval_harness.backends.inference_providers import split_model
+
+        name, _, url = spec.removeprefix(PROVIDERS_PREFIX).partition("@")
+        try:
+            split_model(name)
+        except InvalidInputError:
+            raise InvalidInputError("models", f"has the entry {text!r}",
+                                    "inference-providers:ORG/NAME or inference-providers:ORG/NAME:PROVIDER") from None
+        return ModelEntry(label=label or spec, backend="inference-providers", model=name.strip(),
+                          base_url=url.strip() or None)
     return ModelEntry(label=label or spec, backend="transformers", model=spec)
 
 
@@ -131,10 +150,12 @@ class SpaceSettings:
     concurrency: int = 2
     queue_size: int = 32
     device: str = "auto"
+    gpu_duration: int = 60  # seconds per request on ZeroGPU (spaces.GPU(duration=...))
     cache_dir: str | None = None  # where a Hub dataset of runs is downloaded
 
     def __post_init__(self) -> None:
-        for name in ("max_upload_bytes", "max_pixels", "max_side", "max_samples", "concurrency", "queue_size"):
+        for name in ("max_upload_bytes", "max_pixels", "max_side", "max_samples", "concurrency", "queue_size",
+                     "gpu_duration"):
             _positive(name, getattr(self, name))
         labels = [m.label for m in self.models]
         if len(set(labels)) != len(labels):
@@ -180,7 +201,8 @@ def from_environment(environ: Mapping[str, str] | None = None, **overrides) -> S
         values["max_upload_bytes"] = int(_positive(ENV_PREFIX + "MAX_UPLOAD_MB", get("MAX_UPLOAD_MB"), float)
                                          * 1024 * 1024)
     for name, key in (("MAX_PIXELS", "max_pixels"), ("MAX_SIDE", "max_side"), ("MAX_SAMPLES", "max_samples"),
-                      ("CONCURRENCY", "concurrency"), ("QUEUE_SIZE", "queue_size")):
+                      ("CONCURRENCY", "concurrency"), ("QUEUE_SIZE", "queue_size"),
+                      ("GPU_DURATION", "gpu_duration")):
         if get(name) is not None:
             values[key] = _positive(ENV_PREFIX + name, get(name))
     if get("DEVICE") is not None:

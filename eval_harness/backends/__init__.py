@@ -1,4 +1,5 @@
-"""Model backends: the chance baseline, transformers (local or Hub), OpenAI-compatible HTTP."""
+"""Model backends: the chance baseline, transformers (local or Hub), OpenAI-compatible HTTP,
+and Hub models through the Inference Providers router (the OpenAI-compatible backend reused)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from medqdeg.dataset_builder.errors import InvalidInputError
 
 from .base import Answer, Backend, GenerationSettings, Query
 
-BACKENDS = ("chance", "transformers", "openai")
+BACKENDS = ("chance", "transformers", "openai", "inference-providers")
 
 __all__ = ["BACKENDS", "Answer", "Backend", "GenerationSettings", "Query", "build_backend"]
 
@@ -27,6 +28,10 @@ def build_backend(kind: str, model: str | None, **options: Any) -> Backend:
         from .transformers_backend import TransformersBackend
 
         return TransformersBackend(model, **options)
+    if kind == "inference-providers":
+        from .inference_providers import InferenceProvidersBackend
+
+        return InferenceProvidersBackend(model, **options)
     from .openai_backend import OpenAIBackend
 
     return OpenAIBackend(model, **options)

@@ -17,6 +17,7 @@ from pathlib import Path
 import evaluate
 import gradio as gr
 
+from medqdeg.metrics.modules import module_script
 from medqdeg.metrics.pasted import (
     EXAMPLE_PROBABILITIES,
     EXAMPLE_SAMPLES,
@@ -28,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 
 @lru_cache(maxsize=2)
 def load_metric(config_name: str):
-    return evaluate.load(str(HERE), config_name)
+    return evaluate.load(str(module_script(HERE)), config_name)
 
 
 def metric_arguments(text: str) -> dict:

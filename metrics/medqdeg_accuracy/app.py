@@ -18,6 +18,8 @@ from pathlib import Path
 import evaluate
 import gradio as gr
 
+from medqdeg.metrics.modules import module_script
+
 HERE = Path(__file__).resolve().parent
 
 EXAMPLE = """prediction,reference,severity,clean_id,modality
@@ -38,7 +40,7 @@ SPECIAL = {"prediction", "reference", "severity", "clean_id"}
 
 @lru_cache(maxsize=1)
 def load_metric():
-    return evaluate.load(str(HERE))
+    return evaluate.load(str(module_script(HERE)))
 
 
 def _answer(token: str):

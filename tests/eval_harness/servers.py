@@ -240,3 +240,77 @@ def fault_proxy(
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@dataclass
+class StandInRouter:
+    """A stand-in for the Hub's Inference Providers router: its URLs and what it received."""
+
+    root: str
+    replies: list[str]
+    requests: list[dict[str, Any]] = field(default_factory=list)  # {"path", "authorization", "body"}
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def base_url(self) -> str:
+        return self.root + "/v1"
+
+    def chat_bodies(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [r["body"] for r in self.requests if r["path"].endswith("/chat/completions")]
+
+
+@contextlib.contextmanager
+def stand_in_router(replies: list[str] | tuple[str, ...] = ("A",)) -> Iterator[StandInRouter]:
+    """An OpenAI-compatible chat server on a free loopback port, standing in for the router.
+
+    Like many providers it ignores ``n``: each request gets one choice, the next text of
+    ``replies`` (cycled), with a ``usage``; a request without ``Authorization: Bearer ...``
+    gets HTTP 401, as from the router. ``GET /v1/models`` lists nothing.
+    """
+    router = StandInRouter(root="", replies=list(replies))
+    counter = iter(range(10**9))
+
+    class Handler(BaseHTTPRequestHandler):
+        def _send(self, status: int, payload: dict[str, Any]) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            self._send(200, {"object": "list", "data": []})
+
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+            authorization = self.headers.get("Authorization") or ""
+            with router.lock:
+                router.requests.append({"path": self.path, "authorization": authorization, "body": body})
+                index = next(counter)
+            if not authorization.startswith("Bearer ") or len(authorization) <= len("Bearer "):
+                self._send(401, {"error": {"message": "Invalid credentials in Authorization header"}})
+                return
+            text = router.replies[index % len(router.replies)]
+            self._send(200, {
+                "id": f"chatcmpl-{index}", "object": "chat.completion", "created": 0, "model": body.get("model"),
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": text}}],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 1, "total_tokens": 11},
+            })
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer((HOST, 0), Handler)
+    server.daemon_threads = True
+    router.root = f"http://{HOST}:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield router
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

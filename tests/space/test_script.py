@@ -52,7 +52,7 @@ def test_python_app_py_serves_every_tab(tmp_path, runs_dir):
         tabs = {c["props"].get("label") for c in config["components"] if c.get("type") == "tabitem"}
         assert {"Degrade", "Ask a model", "Leaderboard", "Calibration"} <= tabs
         client = gradio_client.Client(url, verbose=False)
-        status, table, _, _ = client.predict("acc L0", True, api_name="/leaderboard")
+        status, table, _, _ = client.predict("acc L0", True, False, api_name="/leaderboard")
         assert "2 run(s)" in status and len(table["data"]) == 2
         *_, text = client.predict("chance", "embedded-ct_small-modality", None, "Which modality?", "CT\nMRI", "A",
                                   "CT", "gaussian_noise", 4, 0, api_name="/ask")

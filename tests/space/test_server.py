@@ -202,11 +202,11 @@ def test_unreachable_endpoint_fails_briefly_without_the_key(client):
 
 
 def test_leaderboard(client):
-    status, table, plot, gallery = client.predict("acc L0", True, api_name="/leaderboard")
+    status, table, plot, gallery = client.predict("acc L0", True, False, api_name="/leaderboard")
     assert "2 run(s)" in status and table["headers"][:3] == ["run", "model", "items"]
     assert sorted(row[0] for row in table["data"]) == ["chance", "chance-T5"]
     column = table["headers"].index("shift L2")
-    _, ascending, _, _ = client.predict("shift L2", False, api_name="/reload")
+    _, ascending, _, _ = client.predict("shift L2", False, False, api_name="/reload")
     shifts = [row[column] for row in ascending["data"]]
     assert shifts == sorted(shifts)
     assert plot is not None and len(gallery) == 8
