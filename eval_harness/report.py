@@ -287,6 +287,15 @@ def paper_reference_rows() -> list[tuple]:
              [None, None, None], None) for result in PAPER_RESULTS]
 
 
+def dunning_kruger_verdict(calibration: dict[str, Any]) -> str | None:
+    """The run's Dunning-Kruger verdict as its report states it: "yes", "no" or "not significant"
+    from the paired bootstrap (``dunning_kruger_paired``); None when no calibration was measured."""
+    if not calibration:
+        return None
+    paired = calibration.get("dunning_kruger_paired")
+    return paired["verdict"] if paired else "not significant"
+
+
 def compare_runs(folders: list[str | Path], out: str | Path, *, paper: bool = False) -> str:
     """The leaderboard of several runs (each with results.json): Markdown and a PNG.
 
@@ -300,7 +309,7 @@ def compare_runs(folders: list[str | Path], out: str | Path, *, paper: bool = Fa
         drops = results["accuracy"].get("drops") or {}
         calibration = results["calibration"].get("sampling") or results["calibration"].get("letter_probs") or {}
         shifts = {level: g["calibration_shift"] for level, g in calibration.get("per_group", {}).items()}
-        verdict = (calibration.get("dunning_kruger") or {}).get("effect")
+        verdict = dunning_kruger_verdict(calibration)
         rows.append((results["model"], [severity.get(level, {}).get("accuracy") for level in LEVELS],
                      [drops.get(n, {}).get("drop") for n in ("L1-L0", "L2-L0")],
                      [shifts.get(level) for level in LEVELS], verdict))
@@ -313,7 +322,7 @@ def compare_runs(folders: list[str | Path], out: str | Path, *, paper: bool = Fa
         lines.append(f"| {model} | " + " | ".join(_fmt(a) for a in accuracy) + " | "
                      + " | ".join(_fmt(d) for d in drop) + " | "
                      + " | ".join("-" if s is None else f"{s:+.3f}" for s in shift)
-                     + f" | {'-' if verdict is None else ('yes' if verdict else 'no')} |")
+                     + f" | {verdict or '-'} |")
     table = "\n".join(lines)
     if paper:
         from .paper import PAPER

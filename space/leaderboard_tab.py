@@ -19,6 +19,8 @@ from typing import Any
 
 from PIL import Image
 
+from medqdeg.eval_harness.report import dunning_kruger_verdict
+
 from .safety import SpaceError
 
 LEVELS = ("L0", "L1", "L2")
@@ -87,8 +89,7 @@ def run_row(folder: Path, root: Path | None = None) -> dict[str, Any]:
     for level in LEVELS:
         shift = shifts.get(level)
         row[f"shift {level}"] = None if shift is None else round(shift, 3)
-    verdict = (calibration.get("dunning_kruger") or {}).get("effect")
-    row["Dunning-Kruger"] = "-" if verdict is None else ("yes" if verdict else "no")
+    row["Dunning-Kruger"] = dunning_kruger_verdict(calibration) or "-"
     return row
 
 

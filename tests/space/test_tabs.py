@@ -150,7 +150,9 @@ def test_leaderboard_rows(runs_dir):
     results = json.loads((runs_dir / "chance" / "results.json").read_text())
     l0 = results["accuracy"]["by"]["severity"]["groups"]["L0"]["accuracy"]
     assert rows[0]["acc L0"] == round(100 * l0, 1) and rows[0]["model"] == "chance"
-    assert rows[0]["Dunning-Kruger"] in ("yes", "no") and rows[0]["shift L2"] is not None
+    # the leaderboard shows the report's paired verdict, not a comparison of point estimates
+    paired = results["calibration"]["sampling"]["dunning_kruger_paired"]["verdict"]
+    assert rows[0]["Dunning-Kruger"] == paired and paired != "yes" and rows[0]["shift L2"] is not None
     ordered = leaderboard_tab.sort_rows(rows, "shift L0", descending=False)
     assert ordered[0]["shift L0"] <= ordered[1]["shift L0"]
     assert leaderboard_tab.table(ordered)["headers"][0] == "run"
