@@ -24,7 +24,8 @@ def gallery(image: ImageLike, *, modality: str | None = None, seed: int = 0, til
             names: list[str] | None = None, acquisition: dict | None = None) -> Image.Image:
     """Render ``image`` under every type that applies to ``modality`` at L0, L1 and L2.
 
-    Each tile is ``tile`` pixels on its longer side and carries a label; ``names`` limits
+    Each tile is ``tile`` pixels on its longer side (a narrow image is centred in a cell
+    ``tile`` wide) and carries a label; ``names`` limits
     the rows to those types; ``acquisition`` holds ``degrade``'s keyword arguments for the
     image's physics (a CT's ``display_window`` and ``pixel_spacing``).
     """
@@ -32,7 +33,7 @@ def gallery(image: ImageLike, *, modality: str | None = None, seed: int = 0, til
     clean = _as_rgb(image)
     scale = tile / max(clean.size)
     size = (max(1, round(clean.size[0] * scale)), max(1, round(clean.size[1] * scale)))
-    cell_w, cell_h = size[0], size[1] + LABEL_HEIGHT
+    cell_w, cell_h = max(size[0], tile), size[1] + LABEL_HEIGHT  # at least ``tile`` wide: room for the label
     canvas = Image.new("RGB", (3 * cell_w, max(1, len(specs)) * cell_h), "white")
     draw = ImageDraw.Draw(canvas)
     for row, spec in enumerate(specs):
@@ -40,6 +41,7 @@ def gallery(image: ImageLike, *, modality: str | None = None, seed: int = 0, til
             out, _ = degrade(image, spec.name, level, seed=seed, item_id="gallery", modality=modality,
                              **(acquisition or {}))
             x, y = level * cell_w, row * cell_h
-            canvas.paste(_as_rgb(out).resize(size, Image.Resampling.LANCZOS), (x, y + LABEL_HEIGHT))
+            canvas.paste(_as_rgb(out).resize(size, Image.Resampling.LANCZOS),
+                         (x + (cell_w - size[0]) // 2, y + LABEL_HEIGHT))
             draw.text((x + 4, y + 3), f"{spec.name} L{level}", fill="black")
     return canvas
