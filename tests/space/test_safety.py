@@ -178,7 +178,7 @@ def test_deflated_dicom_bomb_refused_before_pydicom_inflates_it(tmp_path, monkey
         raise AssertionError("pydicom read the deflated file before its size was checked")
 
     monkeypatch.setattr(pydicom, "dcmread", no_reading)
-    with pytest.raises(UploadRejected, match="deflated DICOM .* decompression bomb"):
+    with pytest.raises(UploadRejected, match=r"deflated DICOM .* decompression bomb"):
         load_upload(bomb, LIMITS)
 
 
@@ -187,8 +187,7 @@ def test_deflated_dicom_past_its_declared_size_refused(tmp_path):
     from medqdeg.dataset_builder.sample_images import read_dicom
 
     padded = _deflated_dicom(tmp_path / "padded.dcm", 16, 16, 4 * 2**20)
-    with pytest.raises(InvalidInputError, match="padded.dcm: field `file` .*4,194,304 bytes of declared|"
-                       "padded.dcm: field `file` .*for 512 bytes of declared pixel data"):
+    with pytest.raises(InvalidInputError, match=r"padded\.dcm: field `file` .*for 512 bytes of declared pixel data"):
         read_dicom(str(padded))
 
 
