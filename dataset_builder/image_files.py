@@ -63,6 +63,10 @@ def read_image(path: str | Path) -> Image.Image | np.ndarray:
         with Image.open(path) as image:
             image.load()
             return image
+    except Image.DecompressionBombError as error:  # not an OSError: it escaped every source's guard
+        raise InvalidInputError("file", f"claims more pixels than Pillow decodes safely ({error})",
+                                f"at most {Image.MAX_IMAGE_PIXELS:,} pixels (Pillow's MAX_IMAGE_PIXELS)",
+                                item=str(path)) from None
     except (UnidentifiedImageError, OSError) as error:
         raise InvalidInputError("file", f"is not a readable image ({error})",
                                 "PNG, JPEG, TIFF, DICOM or .npy", item=str(path)) from error

@@ -72,6 +72,26 @@ def _check_array(values: np.ndarray, item: str | None) -> None:
         raise InvalidInputError("image", "contains NaN or infinite values", "finite values only", item=item)
 
 
+def check_image(image: Image.Image | np.ndarray, *, item: str | None = None) -> None:
+    """Refuse what ``to_engine`` would refuse (type, PIL mode, dtype, shape, sides under
+    ``MIN_SIDE``, non-finite or unrepresentable values) without converting: a source checks each
+    image once when it is loaded, so a bad one is refused or skipped in every split alike."""
+    if isinstance(image, Image.Image):
+        if image.mode not in PIL_MODES:
+            raise InvalidInputError("image", f"has PIL mode {image.mode!r}", f"one of {', '.join(PIL_MODES)}",
+                                    item=item)
+        if image.height < MIN_SIDE or image.width < MIN_SIDE:
+            raise InvalidInputError("image", f"is {image.height}x{image.width} pixels",
+                                    f"at least {MIN_SIDE}x{MIN_SIDE}", item=item)
+        if image.mode not in ("I", "F"):
+            return
+        image = np.asarray(image)
+    if not isinstance(image, np.ndarray):
+        raise InvalidInputError("image", f"is a {type(image).__name__}",
+                                "a PIL.Image.Image or a numpy.ndarray", item=item)
+    _check_array(image, item)
+
+
 def to_engine(image: Image.Image | np.ndarray, *, item: str | None = None) -> tuple[np.ndarray, ImageFormat]:
     """Convert ``image`` to the engine contract and describe how to convert it back."""
     if isinstance(image, Image.Image):
