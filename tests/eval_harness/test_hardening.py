@@ -3,6 +3,7 @@ message naming the file, line or argument, exit code 2, no traceback, nothing wr
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -57,3 +58,58 @@ def test_a_line_that_is_json_but_not_a_record_is_refused(tmp_path):
         handle.write("[1, 2]\n")
     with pytest.raises(ValueError, match=rf"{path.name}:2: field `record` is not a record"):
         finished_keys(tmp_path)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--limit", "-3"], "field `limit` is -3"),
+    (["--limit", "0"], "field `limit` is 0"),
+    (["--max-new-tokens", "0"], "field `max_new_tokens` is 0"),
+    (["--config", "no_such_config"], "field `config` is 'no_such_config'"),
+    (["--source", "nowhere"], "field `source` is 'nowhere'"),
+    (["--template", "/no/such/template.txt"], "field `template`"),
+])
+def test_bad_arguments_are_refused_before_anything_is_written(argv, message, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["evaluate", "--output", str(out), *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_output_naming_a_file_is_refused(tmp_path, capsys):
+    target = tmp_path / "notes.txt"
+    target.write_text("mine")
+    for out in (target, target / "run"):
+        assert main(["evaluate", "--limit", "1", "--output", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert "field `output`" in err and "is a file" in err and "Traceback" not in err
+    assert target.read_text() == "mine"
+
+
+def test_output_in_a_read_only_folder_is_refused(tmp_path, capsys, monkeypatch):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        if os.access(locked, os.W_OK):  # root ignores permissions: check what a read-only mount answers
+            real_access = os.access
+            monkeypatch.setattr(os, "access", lambda path, mode: False if Path(path) == locked
+                                else real_access(path, mode))
+        assert main(["evaluate", "--limit", "1", "--output", str(locked / "run")]) == 2
+        err = capsys.readouterr().err
+        assert "field `output`" in err and "read-only" in err and "Traceback" not in err
+        assert list(locked.iterdir()) == []
+    finally:
+        locked.chmod(0o755)
+
+
+def test_an_unwritable_output_found_only_when_writing_is_still_a_clear_error(tmp_path, capsys, monkeypatch):
+    from medqdeg.eval_harness import run as run_module
+
+    def read_only(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(run_module, "_write_run_file", read_only)
+    assert main(["evaluate", "--limit", "1", "--output", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "field `output`" in err and "Read-only file system" in err and "Traceback" not in err
