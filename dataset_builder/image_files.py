@@ -34,6 +34,8 @@ def read_ct_values(path: str | Path) -> DicomImage | None:
         return None
     try:
         dicom = read_dicom(str(path))
+    except InvalidInputError:
+        raise
     except Exception as error:  # pydicom raises many types for broken files
         raise InvalidInputError("file", f"is not a readable DICOM image ({error})",
                                 "a DICOM file with pixel data", item=str(path)) from error
@@ -56,6 +58,8 @@ def read_image(path: str | Path) -> Image.Image | np.ndarray:
     if is_dicom(path):
         try:
             return dicom_display(str(path))
+        except InvalidInputError:
+            raise
         except Exception as error:  # pydicom raises many types for broken files
             raise InvalidInputError("file", f"is not a readable DICOM image ({error})",
                                     "a DICOM file with pixel data", item=str(path)) from error

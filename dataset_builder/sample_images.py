@@ -170,7 +170,12 @@ def read_dicom(path: str, frame: int = 0, max_inflated_bytes: int = MAX_INFLATED
     from pydicom.pixels import pixel_array
 
     check_deflated(path, max_inflated_bytes)
-    dataset = pydicom.dcmread(path)
+    try:
+        dataset = pydicom.dcmread(path)
+    except pydicom.errors.InvalidDicomError:  # its advice, force=True, would read any file as DICOM
+        raise InvalidInputError("file", "is not a DICOM file: it has no 'DICM' marker after its 128-byte "
+                                "preamble", "a DICOM (Part 10) file; other images need their own suffix "
+                                "(.png, .jpg, .tif, .npy)", item=str(path)) from None
     frames = int(dataset.get("NumberOfFrames", 1) or 1)
     pixels = pixel_array(dataset, index=frame) if frames > 1 else dataset.pixel_array  # decodes one frame
     pixel_spacing = _pixel_spacing(dataset)

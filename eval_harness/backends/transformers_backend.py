@@ -182,7 +182,7 @@ class TransformersBackend:
             "model",
             problem,
             "an existing folder saved with save_pretrained, or a Hub id such as "
-            "`llava-hf/llava-1.5-7b-hf` already downloaded (`huggingface-cli download <id>`) "
+            "`llava-hf/llava-1.5-7b-hf` already downloaded (`hf download <id>`) "
             "or reachable with HF_HUB_OFFLINE unset",
             item=model,
         )
