@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image
 
 from .degradations import ENGINE_VERSION, degrade, get_degradation, list_degradations
+from .degradations.conversion import check_image
 from .errors import InvalidInputError, MedQDegError
 from .items import LETTERS, CleanItem
 from .modalities import MODALITIES
@@ -232,6 +233,31 @@ class MedQDeg(datasets.GeneratorBasedBuilder):
         """Whether the item belongs to this configuration: it gets at least one type (or is clean)."""
         return self.config.degradation == NO_DEGRADATION or item.degradation is not None or bool(self._plan(item))
 
+    def _refuse(self, item: CleanItem, error: MedQDegError, report: SkipReport) -> None:
+        """Raise ``error`` naming the item's file and row, or, under ``on_error="skip"``, record it
+        in ``report`` (logged with the count and places at the end of the split)."""
+        where = item.location or item.id
+        if where not in str(error):
+            named = (InvalidInputError(error.field, error.problem, error.expected, item=f"{where} (item {item.id!r})")
+                     if isinstance(error, InvalidInputError) else MedQDegError(f"{where} (item {item.id!r}): {error}"))
+            named.__cause__ = error
+            error = named
+        if self.config.on_error == "raise":
+            raise error
+        report.skipped.append((where, str(error)))
+
+    def _checked_image(self, item: CleanItem, report: SkipReport):
+        """The item's image, checked against the engine's contract (mode, dtype, shape, at least
+        8x8, finite values) at every level, so a bad image is refused or skipped in all three
+        splits alike; None when skipped."""
+        try:
+            image = item.load_image()
+            check_image(image, item=item.location or item.id)
+        except MedQDegError as error:
+            self._refuse(item, error, report)
+            return None
+        return image
+
     def _examples(self, item: CleanItem, level: int, report: SkipReport) -> Iterator[tuple[str, dict]]:
         if item.degradation is not None:  # a source whose images are degraded already (released files)
             if item.degradation not in _TYPES:
@@ -242,24 +268,26 @@ class MedQDeg(datasets.GeneratorBasedBuilder):
                 report.skipped.append((item.location or item.id, str(error)))
                 return
             if item.severity == level:
-                clean_id = item.extra.get("clean_id", "")
-                yield item.id, self._example(item, item.load_image(), item.id, clean_id, item.degradation, level, None)
+                image = self._checked_image(item, report)
+                if image is not None:
+                    clean_id = item.extra.get("clean_id", "")
+                    yield item.id, self._example(item, image, item.id, clean_id, item.degradation, level, None)
             return
         if level > 0 and getattr(self, "_released", False):  # published clean rows are not degraded again
             return
-        try:
-            image = item.load_image()
-        except MedQDegError as error:
-            if self.config.on_error == "raise":
-                raise
-            report.skipped.append((item.location or item.id, str(error)))
+        image = self._checked_image(item, report)
+        if image is None:
             return
         if level == 0:
             yield item.id, self._example(item, image, item.id, item.id, NO_DEGRADATION, 0, None)
             return
         for name in self._plan(item):
-            degraded, record = degrade(image, name, level, seed=self.config.seed, item_id=item.id,
-                                       modality=item.modality, **item.acquisition())
+            try:
+                degraded, record = degrade(image, name, level, seed=self.config.seed, item_id=item.id,
+                                           modality=item.modality, **item.acquisition())
+            except MedQDegError as error:
+                self._refuse(item, error, report)
+                continue
             example_id = f"{item.id}|{name}|L{level}"
             yield example_id, self._example(item, degraded, example_id, item.id, name, level, record.to_json())
 

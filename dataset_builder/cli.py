@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import ModalityMismatchError
 from .image_files import display, read_ct_values, read_image, write_image
 from .sample_images import CATALOGUE, load_sample
 
@@ -29,8 +30,11 @@ def _degrade(args: argparse.Namespace) -> int:
     ct = read_ct_values(args.input)
     image = ct.values if ct is not None else read_image(args.input)
     facts = {"pixel_spacing": ct.pixel_spacing} if ct is not None else {}
-    out, record = degrade(image, args.type, args.level, seed=args.seed, item_id=args.item_id,
-                          modality=args.modality, force=args.force, **facts)
+    try:
+        out, record = degrade(image, args.type, args.level, seed=args.seed, item_id=args.item_id,
+                              modality=args.modality, force=args.force, **facts)
+    except ModalityMismatchError as error:  # the Python API's advice, in this command's words
+        raise ModalityMismatchError(str(error).replace("Pass force=True", "Pass --force")) from None
     if ct is not None and Path(args.output).suffix.lower() != ".npy":
         out = display(out, ct.window)
     write_image(out, args.output)

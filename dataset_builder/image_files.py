@@ -34,6 +34,8 @@ def read_ct_values(path: str | Path) -> DicomImage | None:
         return None
     try:
         dicom = read_dicom(str(path))
+    except InvalidInputError:
+        raise
     except Exception as error:  # pydicom raises many types for broken files
         raise InvalidInputError("file", f"is not a readable DICOM image ({error})",
                                 "a DICOM file with pixel data", item=str(path)) from error
@@ -56,6 +58,8 @@ def read_image(path: str | Path) -> Image.Image | np.ndarray:
     if is_dicom(path):
         try:
             return dicom_display(str(path))
+        except InvalidInputError:
+            raise
         except Exception as error:  # pydicom raises many types for broken files
             raise InvalidInputError("file", f"is not a readable DICOM image ({error})",
                                     "a DICOM file with pixel data", item=str(path)) from error
@@ -63,6 +67,10 @@ def read_image(path: str | Path) -> Image.Image | np.ndarray:
         with Image.open(path) as image:
             image.load()
             return image
+    except Image.DecompressionBombError as error:  # not an OSError: it escaped every source's guard
+        raise InvalidInputError("file", f"claims more pixels than Pillow decodes safely ({error})",
+                                f"at most {Image.MAX_IMAGE_PIXELS:,} pixels (Pillow's MAX_IMAGE_PIXELS)",
+                                item=str(path)) from None
     except (UnidentifiedImageError, OSError) as error:
         raise InvalidInputError("file", f"is not a readable image ({error})",
                                 "PNG, JPEG, TIFF, DICOM or .npy", item=str(path)) from error

@@ -13,7 +13,7 @@ finds the link, in this order:
    test) are preferred when there are any.
 3. One candidate: it is the twin. Several (clean rows that share every text field and
    differ only by their image): the image decides, see ``image_similarity``; the
-   candidate with the highest similarity is the twin. Ties on the top score pick none.
+   candidate with the highest similarity is the twin. Ties on the top score pick none; a row whose image cannot be read is left unpaired (the builder refuses or skips it when it loads the image).
 4. No candidate: the row has no twin; its ``clean_id`` stays empty ("") and it is
    counted in ``PairingReport.unpaired``. Nothing is dropped.
 
@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from .errors import InvalidInputError
+from .errors import InvalidInputError, MedQDegError
 from .items import CleanItem
 
 THUMBNAIL = 24
@@ -132,7 +132,10 @@ def pair_twins(clean: Sequence[CleanItem], degraded: Sequence[CleanItem]) -> Pai
 
     def clean_rotations(item: CleanItem) -> list[np.ndarray]:
         if item.id not in rotated:
-            rotated[item.id] = _rotations(thumbnail(item.load_image()))
+            try:
+                rotated[item.id] = _rotations(thumbnail(item.load_image()))
+            except MedQDegError:  # an unreadable clean image matches nothing; the builder reports it
+                rotated[item.id] = []
         return rotated[item.id]
 
     for row in degraded:
@@ -158,8 +161,14 @@ def pair_twins(clean: Sequence[CleanItem], degraded: Sequence[CleanItem]) -> Pai
             row.extra["clean_id"] = candidates[0].id
             report.by_text += 1
             continue
-        target = _standardise(thumbnail(row.load_image()))
-        scores = [max(float((target * r).sum()) for r in clean_rotations(c)) for c in candidates]
+        try:
+            target = _standardise(thumbnail(row.load_image()))
+        except MedQDegError:  # unreadable: left unpaired here, refused or skipped when the builder loads it
+            row.extra["clean_id"] = ""
+            report.unpaired.append(row.id)
+            continue
+        scores = [max((float((target * r).sum()) for r in clean_rotations(c)), default=float("-inf"))
+                  for c in candidates]
         best = max(scores)
         if scores.count(best) > 1:
             row.extra["clean_id"] = ""

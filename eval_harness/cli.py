@@ -39,7 +39,11 @@ def _shard(text: str) -> tuple[int, int]:
 def _evaluate(args: argparse.Namespace) -> int:
     from .run import EvalConfig, evaluate
 
-    template = Path(args.template).read_text() if args.template else PAPER_TEMPLATE
+    try:
+        template = Path(args.template).read_text() if args.template else PAPER_TEMPLATE
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidInputError("template", f"{args.template!r} cannot be read ({error.__class__.__name__})",
+                                "a readable text file holding {question} and {options}") from None
     backend_options = {key: value for key, value in {
         "dtype": args.dtype, "device": args.device, "trust_remote_code": args.trust_remote_code or None,
         "base_url": args.base_url, "concurrency": args.concurrency, "timeout": args.timeout,
@@ -142,12 +146,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXTRAS = {"torch": "hf", "transformers": "hf", "accelerate": "hf", "evaluate": "metrics", "openai": "api",
+          "gradio": "space", "gradio_client": "space"}
+"""The optional dependency behind each extra of pyproject.toml, to name the extra a user lacks."""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
     except MedQDegError as error:
         print(f"medqdeg: error: {error}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as error:  # an optional dependency of an extra that was not installed
+        package = (error.name or "").split(".")[0]
+        if package not in EXTRAS:
+            raise
+        print(f"medqdeg: error: `medqdeg {args.command}` needs the `{package}` package, which is not installed; "
+              f'install its extra: pip install "medqdeg[{EXTRAS[package]}]"', file=sys.stderr)
         return 2
 
 

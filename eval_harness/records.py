@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from medqdeg.dataset_builder.errors import InvalidInputError
+
 RECORDS_GLOB = "records-*.jsonl"
 SEVERITY_ORDER = {"L0": 0, "L1": 1, "L2": 2}
 
@@ -25,11 +27,27 @@ def rank_file(folder: Path, kind: str, rank: int, world: int) -> Path:
 
 
 def _complete_lines(path: Path) -> Iterator[dict[str, Any]]:
-    """The JSON records of ``path``; a torn last line (no newline) is ignored."""
+    """The JSON records of ``path``; a torn last line (no newline) is ignored.
+
+    A complete line that is not a JSON object (a file damaged or edited in the middle) is
+    refused with its file and line number rather than dropped or re-asked: the line may hold
+    a finished answer, so only the user can tell whether to repair it or delete it (deleting
+    it makes ``--resume`` ask that item again)."""
     with path.open("rb") as handle:
-        for line in handle:
+        for number, line in enumerate(handle, start=1):
             if line.endswith(b"\n") and line.strip():
-                yield json.loads(line)
+                try:
+                    record = json.loads(line)
+                except (json.JSONDecodeError, UnicodeDecodeError) as error:
+                    raise InvalidInputError("record", f"is not valid JSON ({error})",
+                                            "one JSON object per line; repair or delete that line, then run "
+                                            "again (a deleted line's item is asked again by --resume)",
+                                            item=f"{path}:{number}") from None
+                if not isinstance(record, dict) or not isinstance(record.get("key"), str):
+                    raise InvalidInputError("record", "is not a record (a JSON object with a `key`)",
+                                            "one record per line as `medqdeg evaluate` writes it; repair or "
+                                            "delete that line, then run again", item=f"{path}:{number}")
+                yield record
 
 
 def _cut_torn_tail(path: Path) -> None:

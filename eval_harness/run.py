@@ -79,6 +79,19 @@ class EvalConfig:
             raise InvalidInputError("splits", f"has {unknown}", f"a subset of {SPLITS}")
         if self.shard is not None and not 0 <= self.shard[0] < self.shard[1]:
             raise InvalidInputError("shard", f"is {self.shard[0]}/{self.shard[1]}", "i/N with 0 <= i < N")
+        if self.limit is not None and self.limit < 1:
+            raise InvalidInputError("limit", f"is {self.limit}", "a positive number of clean items, or no --limit")
+        if self.max_new_tokens < 1:
+            raise InvalidInputError("max_new_tokens", f"is {self.max_new_tokens}", "at least 1 token")
+        from medqdeg.dataset_builder.builder import MedQDeg
+        from medqdeg.dataset_builder.sources import source_names
+
+        configs = [config.name for config in MedQDeg.BUILDER_CONFIGS]
+        if self.dataset_config not in configs:
+            raise InvalidInputError("config", f"is {self.dataset_config!r}", f"one of {', '.join(configs)}")
+        if self.source not in source_names():
+            raise InvalidInputError("source", f"is {self.source!r}", f"one of {', '.join(source_names())}")
+        check_output_folder(Path(self.output))
 
     def generation(self) -> GenerationSettings:
         return GenerationSettings(
@@ -91,6 +104,23 @@ class EvalConfig:
         return {"config": self.dataset_config, "source": self.source, "data_dir": self.data_dir,
                 **({"revision": self.revision} if self.revision else {}),
                 "limit": self.limit, "seed": self.dataset_seed}
+
+
+def check_output_folder(output: Path) -> None:
+    """Refuse an ``--output`` that names a file, or a folder (or its nearest existing parent)
+    this process cannot write to, before anything is created or asked."""
+    if output.exists() and not output.is_dir():
+        raise InvalidInputError("output", f"{str(output)!r} is a file, not a folder",
+                                "a run folder (new, or an earlier run's with --resume)")
+    existing = output
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InvalidInputError("output", f"{str(output)!r} lies under {str(existing)!r}, which is a file",
+                                "a run folder whose parents are folders")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InvalidInputError("output", f"{str(output)!r} cannot be written: {str(existing)!r} is read-only "
+                                "for this user", "a run folder you can write to")
 
 
 def make_backend(config: EvalConfig) -> Backend:
@@ -203,8 +233,13 @@ def evaluate(config: EvalConfig, *, backend: Backend | None = None, report: bool
     prompt_id = prompt_hash(config.template, config.system)
     model = config.model or "chance"
     summary = RunSummary(output=output)
-    _write_run_file(output, config, settings, rank)
-    with RecordWriter(output, rank, world) as writer:
+    try:
+        _write_run_file(output, config, settings, rank)
+        writer = RecordWriter(output, rank, world)
+    except OSError as error:  # e.g. a read-only file system, which check_output_folder cannot see as root
+        raise InvalidInputError("output", f"{str(output)!r} cannot be written ({error.strerror or error})",
+                                "a run folder you can write to") from None
+    with writer:
         for split in config.splits:
             rows = _rows(config, split, rank, world)
             keys = [item_key(settings, generation, prompt_id, config.dataset_identity(), item_id)

@@ -3,7 +3,9 @@
 Uploads
     ``load_upload`` checks the file's size in bytes first, then reads only the image
     header (Pillow opens lazily; pydicom reads the DICOM header with
-    ``stop_before_pixels=True``) and refuses an image larger than the pixel limit before a
+    ``stop_before_pixels=True``; a deflated DICOM file is first inflated in counted pieces and
+    refused past ``max_inflated_bytes``, because pydicom inflates it whole before any header
+    check) and refuses an image larger than the pixel limit before a
     single pixel is decoded, so a decompression bomb (a small PNG that claims 40000 x 40000
     pixels) costs nothing. Only PNG, JPEG, TIFF and DICOM are read; DICOM goes through
     pydicom, which parses data and never executes anything. A file that is none of these,
@@ -94,12 +96,25 @@ def _check_pixels(width: int, height: int, max_pixels: int, name: str) -> None:
         raise UploadRejected(f"{name} is {width}x{height} pixels; each side needs at least {MIN_SIDE}.")
 
 
+def max_inflated_bytes(max_pixels: int) -> int:
+    """The most bytes a deflated DICOM upload may inflate to: 8 bytes for each accepted pixel
+    (three 16-bit samples, with room) plus 1 MiB of header."""
+    return 8 * max_pixels + (1 << 20)
+
+
 def _load_dicom(path: Path, max_pixels: int, name: str) -> LoadedImage:
     import pydicom
 
     from medqdeg.dataset_builder.modalities import normalize_modality
-    from medqdeg.dataset_builder.sample_images import read_dicom
+    from medqdeg.dataset_builder.sample_images import check_deflated, read_dicom
 
+    limit = max_inflated_bytes(max_pixels)
+    try:
+        check_deflated(str(path), limit)
+    except MedQDegError as error:
+        raise UploadRejected(f"{name} is a deflated DICOM file that inflates past what this page accepts "
+                             f"(at most {limit:,} bytes, or four times its pixel data); refused as a "
+                             "possible decompression bomb.") from error
     try:
         header = pydicom.dcmread(path, stop_before_pixels=True)
         rows, columns = int(header.Rows), int(header.Columns)
@@ -107,7 +122,7 @@ def _load_dicom(path: Path, max_pixels: int, name: str) -> LoadedImage:
         raise UploadRejected(f"{name} is not a readable DICOM image ({type(error).__name__}).") from error
     _check_pixels(columns, rows, max_pixels, name)
     try:
-        dicom = read_dicom(str(path))
+        dicom = read_dicom(str(path), max_inflated_bytes=limit)
         pixels = dicom.display
     except Exception as error:
         raise UploadRejected(f"{name} is not a readable DICOM image ({type(error).__name__}).") from error

@@ -28,6 +28,11 @@ from ..errors import InvalidInputError
 MIN_SIDE = 8
 """The smallest height and width, in pixels, that the degradations accept."""
 
+MAX_MAGNITUDE = 2.0 ** 53
+"""The largest absolute pixel value accepted: float64, in which the engine maps values to and
+from [0, 1], represents every integer up to 2^53 exactly; beyond it a window collapses (an image
+of 1e17 came back all NaN) and int64/uint64 values near their maxima overflowed when cast back."""
+
 PIL_MODES = ("1", "L", "LA", "P", "RGB", "RGBA", "CMYK", "I;16", "I", "F")
 _EIGHT_BIT_MODES = {"1", "L", "LA", "P", "RGB", "RGBA", "CMYK"}
 _ARRAY_KINDS = "uifb"
@@ -70,6 +75,32 @@ def _check_array(values: np.ndarray, item: str | None) -> None:
                                 f"at least {MIN_SIDE}x{MIN_SIDE}", item=item)
     if values.dtype.kind == "f" and not np.isfinite(values).all():
         raise InvalidInputError("image", "contains NaN or infinite values", "finite values only", item=item)
+    if values.size and values.dtype.itemsize >= 4 and values.dtype.kind in "uif":
+        largest = max(abs(float(values.min())), abs(float(values.max())))
+        if largest > MAX_MAGNITUDE:
+            raise InvalidInputError("image", f"has values up to {largest:.6g} in magnitude",
+                                    "values within +-2^53 (9.007e15), which the engine represents exactly",
+                                    item=item)
+
+
+def check_image(image: Image.Image | np.ndarray, *, item: str | None = None) -> None:
+    """Refuse what ``to_engine`` would refuse (type, PIL mode, dtype, shape, sides under
+    ``MIN_SIDE``, non-finite or unrepresentable values) without converting: a source checks each
+    image once when it is loaded, so a bad one is refused or skipped in every split alike."""
+    if isinstance(image, Image.Image):
+        if image.mode not in PIL_MODES:
+            raise InvalidInputError("image", f"has PIL mode {image.mode!r}", f"one of {', '.join(PIL_MODES)}",
+                                    item=item)
+        if image.height < MIN_SIDE or image.width < MIN_SIDE:
+            raise InvalidInputError("image", f"is {image.height}x{image.width} pixels",
+                                    f"at least {MIN_SIDE}x{MIN_SIDE}", item=item)
+        if image.mode not in ("I", "F"):
+            return
+        image = np.asarray(image)
+    if not isinstance(image, np.ndarray):
+        raise InvalidInputError("image", f"is a {type(image).__name__}",
+                                "a PIL.Image.Image or a numpy.ndarray", item=item)
+    _check_array(image, item)
 
 
 def to_engine(image: Image.Image | np.ndarray, *, item: str | None = None) -> tuple[np.ndarray, ImageFormat]:
@@ -119,7 +150,10 @@ def _array_to_engine(values: np.ndarray, item: str | None) -> tuple[np.ndarray, 
 
 def _normalise(values: np.ndarray, *, eight_bit: bool) -> tuple[np.ndarray, float, float, bool]:
     low, high, display = _window(values, eight_bit)
-    engine = (values.astype(np.float32) - np.float32(low)) / np.float32(high - low)
+    if values.dtype.itemsize <= 2 or eight_bit:
+        engine = (values.astype(np.float32) - np.float32(low)) / np.float32(high - low)
+    else:  # wide values (up to 2^53, or floats up to 1e38) are windowed in float64: float32 overflowed
+        engine = ((values.astype(np.float64) - low) / (high - low)).astype(np.float32)
     return np.clip(engine, 0.0, 1.0, out=engine), low, high, display
 
 

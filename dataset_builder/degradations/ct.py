@@ -113,6 +113,24 @@ def detector_bins(shape: tuple[int, ...]) -> int:
     return math.ceil(math.hypot(height, width))
 
 
+MAX_DETECTOR_BINS = 2048
+"""The CT types' pixel budget: D, the side of the circumscribed square (``detector_bins``), at
+most 2048, so the grid is at most 2048^2 = 4.2 million pixels (any image up to 1448x1448, or
+2000x400). Time and memory grow with D^2 whatever the image's own area, because projections
+cover the circumscribed square: a 4000x8 strip (D = 4000) took 13 s and 1.4 GB. Past the budget
+the CT types refuse the image (shrink it first); the other types have no such limit."""
+
+
+def check_budget(shape: tuple[int, ...]) -> None:
+    """Refuse an image whose circumscribed square exceeds ``MAX_DETECTOR_BINS`` (see there)."""
+    bins = detector_bins(shape)
+    if bins > MAX_DETECTOR_BINS:
+        raise InvalidInputError("image", f"is {shape[0]}x{shape[1]} pixels, whose circumscribed square has side "
+                                f"{bins} (the CT types project over it)",
+                                f"a circumscribed square of side at most {MAX_DETECTOR_BINS} for the CT types "
+                                "(sqrt(H^2 + W^2) <= 2048, e.g. 1448x1448 or 2000x400); shrink the image first")
+
+
 def full_views(shape: tuple[int, ...]) -> int:
     """The number of views of a full 180-degree scan of an image of this shape."""
     return math.ceil(VIEWS_PER_DETECTOR_BIN * detector_bins(shape))
@@ -249,6 +267,13 @@ DEFAULT_FIELD_OF_VIEW = 350.0
 adult abdomen or thorax; the longer side of the image spans it)."""
 
 
+HU_RANGE = (-32768.0, 65536.0)
+"""Values in HU the CT types accept: what 16-bit stored CT values span (the top one above 65535 for
+the window of a constant image). Far beyond it the line
+integrals leave what float64 exponentials hold (an image of 2^60 raised numpy's ``lam value too
+large``), and no scanner measures such attenuation."""
+
+
 def hounsfield_scale(ctx: SampleContext) -> dict[str, float | None]:
     """How the engine's [0, 1] values map to HU for this input (the sample step's record).
 
@@ -257,10 +282,15 @@ def hounsfield_scale(ctx: SampleContext) -> dict[str, float | None]:
     already reaches air or bone); ``"pixel_mm"``: the pixel size.
     """
     value_window = ctx.inputs.get("value_window")
+    check_budget(ctx.shape)
     height, width = ctx.shape[:2]
     pixel_mm = ctx.inputs.get("pixel_spacing") or DEFAULT_FIELD_OF_VIEW / max(height, width)
     if value_window is not None:
         low, high = (float(v) for v in value_window)
+        if low < HU_RANGE[0] or high > HU_RANGE[1]:
+            raise InvalidInputError("image", f"holds values from {low:.6g} to {high:.6g}, taken as Hounsfield units "
+                                    "by the CT types", f"HU within [{HU_RANGE[0]:g}, {HU_RANGE[1]:g}] (16-bit stored "
+                                    "CT values), or a display image (8-bit, or floats in [0, 1])")
         return {"low_hu": low, "high_hu": high, "below_hu": None, "above_hu": None, "pixel_mm": float(pixel_mm)}
     center, width_hu = ctx.inputs.get("display_window") or DEFAULT_WINDOW
     low, high = center - width_hu / 2, center + width_hu / 2
@@ -426,9 +456,10 @@ def dose_noise(sinogram: np.ndarray, dose: float, rng: np.random.Generator) -> n
     """
     if not 0.0 < float(dose) < 1.0:
         raise InvalidInputError("dose", f"is {dose}", "a fraction of the full dose in (0, 1)")
-    expected = FULL_DOSE * dose / (1.0 - dose) * np.exp(-sinogram.astype(np.float64))
-    counts = np.maximum(rng.poisson(expected), 0.5)
-    return np.log(expected / counts).astype(np.float32)
+    effective = FULL_DOSE * dose / (1.0 - dose)
+    line = np.maximum(sinogram.astype(np.float64), 0.0)  # line integrals of mu >= 0; ringing dipped below
+    counts = np.maximum(rng.poisson(effective * np.exp(-line)), 0.5)
+    return (math.log(effective) - line - np.log(counts)).astype(np.float32)  # log domain: finite when exp(-p) is 0
 
 
 @register("low_dose", category="noise", levels=LOW_DOSE_LEVELS, modalities={"CT"})

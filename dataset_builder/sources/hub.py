@@ -2,7 +2,7 @@
 
 Each source downloads only the files it reads, through ``huggingface_hub`` into the
 standard Hub cache (``HF_HUB_CACHE`` / ``HF_HOME``), at a pinnable ``revision`` (a branch,
-tag or commit; default ``main``). ``HF_TOKEN`` (or a ``huggingface-cli login``) is used
+tag or commit; default ``main``). ``HF_TOKEN`` (or a ``hf auth login``) is used
 for gated datasets. With ``HF_HUB_OFFLINE=1`` everything is read from the cache; a file
 that was never downloaded is a clear error. Repositories and layouts, found on each
 dataset's published card and in the public code that reads it:
@@ -86,7 +86,7 @@ def _download(source: str, layout: HubLayout, filename: str, revision: str | Non
     except GatedRepoError:
         raise InvalidInputError(
             "HF_TOKEN", f"gives no access to the gated dataset {layout.repo_id}",
-            f"a token (HF_TOKEN or `huggingface-cli login`) of an account that accepted the terms on {page}",
+            f"a token (HF_TOKEN or `hf auth login`) of an account that accepted the terms on {page}",
             item=where) from None
     except RevisionNotFoundError:
         raise InvalidInputError("revision", f"is {revision!r}, which {layout.repo_id} does not have",

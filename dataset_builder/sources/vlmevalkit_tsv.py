@@ -287,6 +287,10 @@ def decode_base64_image(value: str, location: str, field_name: str = "image") ->
         with Image.open(io.BytesIO(data)) as image:
             image.load()
             return image
+    except Image.DecompressionBombError as error:  # not an OSError: it escaped this guard
+        raise InvalidInputError(field_name, f"claims more pixels than Pillow decodes safely ({error})",
+                                f"at most {Image.MAX_IMAGE_PIXELS:,} pixels (Pillow's MAX_IMAGE_PIXELS)",
+                                item=location) from None
     except (binascii.Error, UnidentifiedImageError, OSError, ValueError) as error:
         raise InvalidInputError(field_name, f"is not a readable base64-encoded image ({error})",
                                 "a base64-encoded PNG, JPEG or other image file", item=location) from None

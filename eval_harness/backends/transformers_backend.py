@@ -15,11 +15,13 @@ Sampled texts
     (``top_k``, ``top_p``...) are the model's own ``generation_config``.
 
 Reproducibility
-    Before each batch's call torch's generator is seeded with
-    ``sha256(seed, the batch's item ids)`` (first 8 bytes), inside ``torch.random.fork_rng``,
-    so a batch's samples depend only on the seed and on which items it holds (hence on
-    ``batch_size``, which is in ``settings()``), never on what ran before, and the
-    caller's global RNG state is left as it was.
+    Answers are generated item by item (the item encoded alone, its T samples in one call),
+    with torch's generator seeded with ``sha256(seed, item id)`` (first 8 bytes) inside
+    ``torch.random.fork_rng``: an item's samples depend only on (seed, item), never on which
+    items share its batch or on what ran before, so a resumed run, which batches the remaining
+    items differently, gives the same answers as a run never stopped; the caller's global RNG
+    state is left as it was. (Seeding per batch made them depend on the batch.) The letter
+    probabilities, which draw nothing at random, stay batched.
 
 Letter probabilities (``want_letter_probs``)
     One forward pass per batch (``generate`` with ``max_new_tokens=1``, which sets
@@ -182,7 +184,7 @@ class TransformersBackend:
             "model",
             problem,
             "an existing folder saved with save_pretrained, or a Hub id such as "
-            "`llava-hf/llava-1.5-7b-hf` already downloaded (`huggingface-cli download <id>`) "
+            "`llava-hf/llava-1.5-7b-hf` already downloaded (`hf download <id>`) "
             "or reachable with HF_HUB_OFFLINE unset",
             item=model,
         )
@@ -356,14 +358,14 @@ class TransformersBackend:
                 do_sample=True, temperature=generation.temperature, num_return_sequences=samples
             )
         devices = [self.model.device] if self.model.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(_batch_seed(generation.seed, [q.item_id for q in batch]))
-            output = self.model.generate(**inputs, **kwargs)
-        new = output[:, inputs["input_ids"].shape[1] :].cpu()
         per_item = 1 if greedy else samples
         eos_ids = self._eos_ids()
-        for i, answer in enumerate(answers):
-            rows = new[i * per_item : (i + 1) * per_item]
+        for query, answer in zip(batch, answers, strict=True):
+            alone = inputs if len(batch) == 1 else self._encode([query])  # no padding from batch-mates
+            with torch.random.fork_rng(devices=devices):
+                torch.manual_seed(_batch_seed(generation.seed, [query.item_id]))
+                output = self.model.generate(**alone, **kwargs)
+            rows = output[:, alone["input_ids"].shape[1] :].cpu()[:per_item]
             texts = self.tokenizer.batch_decode(rows, skip_special_tokens=True)
             counts = []
             for row in rows.tolist():

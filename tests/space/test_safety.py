@@ -143,3 +143,55 @@ def test_user_message_is_short():
     message = user_message(InvalidInputError("x", "is " + "y" * 2000, "z"))
     assert len(message) <= 400 and message.endswith("...")
     assert "\n" not in user_message(ValueError("a\nb"))
+
+
+def _deflated_dicom(path, rows, columns, pixel_bytes):
+    """A deflated CT DICOM file declaring rows x columns 16-bit pixels and holding ``pixel_bytes``
+    zero bytes of pixel data (zeros deflate about 1000:1, the shape of a deflate bomb)."""
+    import pydicom
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import CTImageStorage, DeflatedExplicitVRLittleEndian, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = CTImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+    ds = pydicom.Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID, ds.SOPInstanceUID, ds.Modality = CTImageStorage, meta.MediaStorageSOPInstanceUID, "CT"
+    ds.Rows, ds.Columns, ds.SamplesPerPixel, ds.PhotometricInterpretation = rows, columns, 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
+    ds.PixelData = bytes(pixel_bytes)
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def test_deflated_dicom_bomb_refused_before_pydicom_inflates_it(tmp_path, monkeypatch):
+    """Issue 11 item 1: pydicom inflates a deflated dataset whole, even with stop_before_pixels,
+    so a small upload took gigabytes; the stream is now counted in pieces first."""
+    import pydicom
+
+    bomb = _deflated_dicom(tmp_path / "bomb.dcm", 64, 64, 300 * 2**20)  # 300 MB of zeros, ~0.3 MB on disk
+    assert bomb.stat().st_size < LIMITS.max_upload_bytes
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("pydicom read the deflated file before its size was checked")
+
+    monkeypatch.setattr(pydicom, "dcmread", no_reading)
+    with pytest.raises(UploadRejected, match=r"deflated DICOM .* decompression bomb"):
+        load_upload(bomb, LIMITS)
+
+
+def test_deflated_dicom_past_its_declared_size_refused(tmp_path):
+    """Under the hard limit but far more than the declared 16x16 pixels: refused too."""
+    from medqdeg.dataset_builder.sample_images import read_dicom
+
+    padded = _deflated_dicom(tmp_path / "padded.dcm", 16, 16, 4 * 2**20)
+    with pytest.raises(InvalidInputError, match=r"padded\.dcm: field `file` .*for 512 bytes of declared pixel data"):
+        read_dicom(str(padded))
+
+
+def test_honest_deflated_dicom_is_read(tmp_path):
+    honest = _deflated_dicom(tmp_path / "honest.dcm", 32, 32, 32 * 32 * 2)
+    loaded = load_upload(honest, LIMITS)
+    assert loaded.modality == "CT" and loaded.image.shape == (32, 32)
