@@ -75,7 +75,8 @@ def options_text(options: list[str]) -> str:
 
 
 def item_image(item: CleanItem) -> LoadedImage:
-    return LoadedImage(np.asarray(item.load_image()), item.modality, f"sample item {item.id} ({item.origin})")
+    return LoadedImage(np.asarray(item.load_image()), item.modality, f"sample item {item.id} ({item.origin})",
+                       item.acquisition())
 
 
 def parse_options(text: str | None) -> list[str]:

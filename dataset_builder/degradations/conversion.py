@@ -59,7 +59,10 @@ def _window(values: np.ndarray, eight_bit: bool) -> tuple[float, float, bool]:
     low, high = float(values.min()), float(values.max())
     if values.dtype.kind == "f" and low >= 0.0 and high <= 1.0:
         return 0.0, 1.0, True
-    return (low, high, False) if high > low else (low, low + 1.0, False)
+    if high > low:
+        return low, high, False
+    # a constant image: a window one unit wide, or wider where 1 is below the float spacing (2^53)
+    return low, low + max(1.0, 2.0 * float(np.spacing(abs(low)))), False
 
 
 def _check_array(values: np.ndarray, item: str | None) -> None:

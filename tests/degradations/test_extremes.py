@@ -56,3 +56,13 @@ def test_ct_types_refuse_images_past_their_pixel_budget(name, modality):
     with pytest.raises(InvalidInputError, match=rf"circumscribed square has side 4001.*at most {MAX_DETECTOR_BINS}"):
         degrade(strip, name, 1, item_id="strip", modality=modality)
     degrade(np.zeros((4000, 8), dtype=np.uint8), "gaussian_noise", 1)  # other types: no such budget
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+@pytest.mark.parametrize("name", ["blood_cell_artifact", "gaussian_noise", "gaussian_blur"])
+def test_a_constant_image_at_the_largest_exact_value_stays_finite(dtype, name):
+    """2^53 + 1 == 2^53 in float64: a constant image's window must still have a width."""
+    image = np.full((14, 36), 2.0**53, dtype=np.float64).astype(dtype)
+    out, _ = degrade(image, name, "L1", seed=364, item_id="fuzz", force=True)
+    assert out.dtype == image.dtype and out.shape == image.shape
+    assert np.isfinite(out.astype(np.float64)).all()
