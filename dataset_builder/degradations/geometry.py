@@ -31,15 +31,21 @@ def rigid_move(image: np.ndarray, angle: float, shift: tuple[float, float] = (0.
                fill: float | np.ndarray | None = None) -> np.ndarray:
     """Rotate by ``angle`` degrees counter-clockwise about the centre, then shift by (dy, dx) pixels.
 
-    Bilinear interpolation; pixels that enter the field of view from outside take ``fill``
-    (a value, or one per channel), by default the image's ``border_background``. The image
-    is moved as I - fill with 0 entering, then fill is added back, which is the same.
+    Bilinear interpolation (Pillow, per channel); pixels that enter the field of view from
+    outside take ``fill`` (a value, or one per channel), by default the image's
+    ``border_background``. Values stay in [0, 1]: bilinear weights are convex.
     """
     fill = border_background(image) if fill is None else np.asarray(fill, dtype=np.float32)
+    fills = np.broadcast_to(fill, image.shape[2:]).astype(np.float64)
 
-    def move(channel: np.ndarray) -> np.ndarray:
+    def move(channel: np.ndarray, value: float) -> np.ndarray:
         moved = Image.fromarray(np.ascontiguousarray(channel, dtype=np.float32)).rotate(
-            angle, resample=Image.Resampling.BILINEAR, translate=(shift[1], shift[0]), fillcolor=0.0)
+            angle, resample=Image.Resampling.BILINEAR, translate=(shift[1], shift[0]), fillcolor=float(value))
         return np.asarray(moved)
 
-    return np.clip(per_channel(move, image - fill) + fill, 0.0, 1.0)
+    if image.ndim == 2 or np.all(fills == fills.flat[0]):
+        return per_channel(lambda channel: move(channel, fills.flat[0]), image)
+    out = np.empty(image.shape, dtype=np.float32)
+    for c in range(image.shape[2]):
+        out[..., c] = move(image[..., c], fills[c])
+    return out
