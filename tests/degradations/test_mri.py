@@ -210,3 +210,19 @@ def test_bias_field_l1_is_visible_and_l2_is_the_same_field_steeper(mr_image):
         assert np.allclose(one, two)  # the same shape, scaled
     assert np.median(ssim[1]) < 0.95
     assert all(b < a for a, b in zip(ssim[1], ssim[2], strict=True))
+
+
+def test_ghosting_keeps_the_shown_mean_within_2_percent_on_the_sample_mri_images():
+    """The magnitude rectifies the ghosts, so the shown mean rises a little; at both levels the
+    median rise over every MRI image of the embedded sample stays within 2%."""
+    from medqdeg.dataset_builder.degradations import degrade
+    from medqdeg.dataset_builder.degradations.severity import sample_images
+    from medqdeg.dataset_builder.sources.embedded import assembled_image
+
+    for level in (1, 2):
+        rises = []
+        for image in sample_images("MRI"):
+            clean = assembled_image(image)
+            out, _ = degrade(clean, "ghosting_artifact", level, item_id=image.key, modality="MRI")
+            rises.append(abs(float(out.mean()) / float(clean.mean()) - 1.0))
+        assert len(rises) == 40 and float(np.median(rises)) <= 0.02, (level, np.median(rises))
