@@ -105,6 +105,19 @@ def finished_keys(folder: Path) -> set[str]:
     return {record["key"] for record in iter_records(folder)} if folder.exists() else set()
 
 
+def earlier_finished_keys(folder: Path, rank: int, world: int) -> set[str]:
+    """Finished items that an earlier launch left, as rank ``rank`` of ``world`` can tell them apart
+    from its own launch: its own records file, and every file of another world size. The other
+    ranks' files of the same world size are left out, since the ranks of one launch (torchrun)
+    start at different moments and one may already have written when another looks."""
+    if not folder.exists():
+        return set()
+    own = rank_file(folder, "records", rank, world).name
+    suffix = f"-of-{world:03d}.jsonl"
+    paths = [path for path in sorted(folder.glob(RECORDS_GLOB)) if path.name == own or not path.name.endswith(suffix)]
+    return {record["key"] for path in paths for record in _complete_lines(path)}
+
+
 def merge_records(folder: Path) -> list[dict[str, Any]]:
     """Every finished record once (first write of a key wins), sorted by severity then id."""
     unique: dict[str, dict[str, Any]] = {}

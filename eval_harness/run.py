@@ -30,7 +30,7 @@ from medqdeg.metrics.calibration import score_probabilities
 from .backends import build_backend
 from .backends.base import Answer, Backend, GenerationSettings, Query
 from .prompt import PAPER_TEMPLATE, build_prompt, prompt_hash
-from .records import RecordWriter, finished_keys
+from .records import RecordWriter, earlier_finished_keys
 from .scoring import score_replies
 
 CONFIDENCE_MODES = ("sampling", "letter-probs", "both")
@@ -223,7 +223,7 @@ def evaluate(config: EvalConfig, *, backend: Backend | None = None, report: bool
     config.validate()
     rank, world = rank_and_world(config.shard)
     output = Path(config.output)
-    done = finished_keys(output)
+    done = earlier_finished_keys(output, rank, world)
     if done and not config.resume:
         raise InvalidInputError("output", f"{str(output)!r} already holds {len(done)} finished items",
                                 "--resume to continue that run, or a new --output folder")

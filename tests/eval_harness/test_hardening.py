@@ -3,6 +3,7 @@ message naming the file, line or argument, exit code 2, no traceback, nothing wr
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -113,3 +114,19 @@ def test_an_unwritable_output_found_only_when_writing_is_still_a_clear_error(tmp
     assert main(["evaluate", "--limit", "1", "--output", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert "field `output`" in err and "Read-only file system" in err and "Traceback" not in err
+
+
+def test_a_rank_ignores_the_files_its_own_launch_is_writing(tmp_path):
+    """torchrun ranks start at different moments: rank 1's records of this launch must not make
+    rank 0 refuse to start, while an earlier run's records (other world size, or its own file) count."""
+    from medqdeg.eval_harness.records import earlier_finished_keys, rank_file
+
+    def write(name: str, keys: list[str]) -> None:
+        (tmp_path / name).write_text("".join(json.dumps({"key": key}) + "\n" for key in keys))
+
+    write(rank_file(tmp_path, "records", 1, 2).name, ["b"])  # the other rank, this launch
+    assert earlier_finished_keys(tmp_path, 0, 2) == set()
+    write(rank_file(tmp_path, "records", 0, 1).name, ["a"])  # an earlier single-process run
+    write(rank_file(tmp_path, "records", 0, 2).name, ["c"])  # this rank's own file: an earlier launch
+    assert earlier_finished_keys(tmp_path, 0, 2) == {"a", "c"}
+    assert earlier_finished_keys(tmp_path, 0, 1) == {"a", "b", "c"}
