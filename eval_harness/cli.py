@@ -3,7 +3,7 @@
     medqdeg evaluate [--model ID_OR_PATH] [--backend transformers|openai|inference-providers|chance]
                      [--config default] [--source S] [--data-dir D | --revision R] [--samples T] [--temperature 1.0]
                      [--confidence sampling|letter-probs|both] [--batch-size B] [--limit N]
-                     [--output DIR] [--resume] [--shard i/N] ...
+                     [--output DIR] [--resume] [--shard i/N] [--judge-model M [--judge-base-url URL]] ...
     medqdeg report DIR            (re)write results.json, report.md and plots of a run folder
     medqdeg compare DIR... --out OUT [--paper]
     plus the dataset builder's commands (degrade, degradations, build-dataset, push-dataset)
@@ -57,10 +57,18 @@ def _evaluate(args: argparse.Namespace) -> int:
         confidence=args.confidence, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
         seed=args.seed, template=template, system=args.system, output=output, resume=args.resume,
         shard=args.shard, cache_dir=args.cache_dir, backend_options=backend_options,
+        judge_model=args.judge_model,
+        judge_options={"base_url": args.judge_base_url} if args.judge_base_url else {},
     )
+    if args.judge_base_url and not args.judge_model:
+        raise InvalidInputError("judge-base-url", "is given without --judge-model",
+                                "--judge-model M to ask the answer judge, or no --judge-base-url")
     summary = evaluate(config)
     print(f"{config.model or 'chance'}: {summary.answered} answered, {summary.skipped} already done, "
           f"{len(summary.failed)} failed; results in {summary.output}")
+    if config.judge_model is not None:
+        print(f"answer judge {config.judge_model}: {summary.judged} record(s) judged now, "
+              f"{len(summary.judge_failed)} failed (asked again with --resume)")
     report = summary.output / "report.md"
     if report.exists():
         print(report.read_text())
@@ -122,6 +130,11 @@ def _add_evaluate(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--concurrency", type=int, help="openai, inference-providers: requests in flight")
     run.add_argument("--timeout", type=float, help="openai, inference-providers: seconds per request")
     run.add_argument("--max-retries", type=int, help="openai, inference-providers: retries on 429, 5xx, timeouts")
+    run.add_argument("--judge-model",
+                     help="off by default (the paper scores by rules only): an OpenAI-compatible model that "
+                          "reads again the replies the rules leave unparseable; recorded apart, and the report "
+                          "gives accuracy with and without it. Key from $OPENAI_API_KEY")
+    run.add_argument("--judge-base-url", help="the judge's server URL (default: $OPENAI_BASE_URL)")
     run.set_defaults(run=_evaluate)
 
     report = commands.add_parser("report", help="write results.json, report.md and plots of a run folder")

@@ -6,6 +6,12 @@ cut off before the next append. Failed items go to ``failures-...jsonl`` instead
 asked again on resume. ``finished_keys`` reads every records file of the folder, so a
 resumed run (with any number of ranks) skips what is done and never writes an item twice;
 ``merge_records`` gives the deterministic union (sorted by severity, then id).
+
+The optional answer judge (``judge.py``) writes apart, to ``judge-<rank>-of-<world>.jsonl``:
+one line per judged record (its ``key``, the judge's settings and id, the rule letters, the
+judge's letters and replies, and each sample's source). The records files are never
+rewritten; ``merge_records`` attaches a record's judge line (the last one written, in file
+order) as ``judge``, ``judge_id``, ``judge_letters``, ``judge_outputs`` and ``letter_sources``.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from typing import Any
 from medqdeg.dataset_builder.errors import InvalidInputError
 
 RECORDS_GLOB = "records-*.jsonl"
+JUDGE_GLOB = "judge-*.jsonl"
+JUDGE_FIELDS = ("judge", "judge_id", "judge_letters", "judge_outputs", "letter_sources")
 SEVERITY_ORDER = {"L0": 0, "L1": 1, "L2": 2}
 
 
@@ -72,6 +80,8 @@ class RecordWriter:
             _cut_torn_tail(path)
         self._records = self.records_path.open("a", encoding="utf-8")
         self._failures = self.failures_path.open("a", encoding="utf-8")
+        self.judge_path = rank_file(folder, "judge", rank, world)
+        self._judge = None  # opened at the first judge line: a run without the judge writes no file
 
     def _write(self, handle, record: dict[str, Any]) -> None:
         handle.write(json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n")
@@ -84,9 +94,18 @@ class RecordWriter:
     def failed(self, record: dict[str, Any]) -> None:
         self._write(self._failures, record)
 
+    def judged(self, line: dict[str, Any]) -> None:
+        """Append the answer judge's line of one record (``judge.py``)."""
+        if self._judge is None:
+            _cut_torn_tail(self.judge_path)
+            self._judge = self.judge_path.open("a", encoding="utf-8")
+        self._write(self._judge, line)
+
     def close(self) -> None:
         self._records.close()
         self._failures.close()
+        if self._judge is not None:
+            self._judge.close()
 
     def __enter__(self) -> RecordWriter:
         return self
@@ -118,11 +137,24 @@ def earlier_finished_keys(folder: Path, rank: int, world: int) -> set[str]:
     return {record["key"] for path in paths for record in _complete_lines(path)}
 
 
+def judge_lines(folder: Path) -> dict[str, dict[str, Any]]:
+    """The answer judge's line of each judged record, by key (the last one written wins)."""
+    lines: dict[str, dict[str, Any]] = {}
+    for path in sorted(folder.glob(JUDGE_GLOB)) if folder.exists() else ():
+        for line in _complete_lines(path):
+            lines[line["key"]] = line
+    return lines
+
+
 def merge_records(folder: Path) -> list[dict[str, Any]]:
-    """Every finished record once (first write of a key wins), sorted by severity then id."""
+    """Every finished record once (first write of a key wins), sorted by severity then id,
+    with its answer judge's line attached when it has one."""
     unique: dict[str, dict[str, Any]] = {}
     for record in iter_records(folder):
         unique.setdefault(record["key"], record)
+    for key, line in judge_lines(folder).items():
+        if key in unique:
+            unique[key] = {**unique[key], **{name: line.get(name) for name in JUDGE_FIELDS}}
     return sorted(unique.values(), key=lambda r: (SEVERITY_ORDER.get(r["severity"], 9), r["id"], r["key"]))
 
 

@@ -6,6 +6,11 @@ with the Dunning-Kruger verdict; every accuracy and drop with its bootstrap 95% 
 (clusters = clean images). Accuracy is the majority vote of the T samples (ties split),
 or the arg-max of the letter probabilities when the run sampled nothing.
 ``compare_runs`` builds the leaderboard of several runs.
+
+Every figure comes from the letters of the extraction rules (the paper's setting). When the
+optional answer judge was used (``judge.py``), ``results["with_judge"]`` and a section of
+report.md labelled as such give accuracy and calibration again with the judge's letters
+filled in for the samples the rules left unparseable; nothing else changes.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ import numpy as np
 from medqdeg.metrics.accuracy import accuracy_report, paired_dunning_kruger
 from medqdeg.metrics.calibration import calibration_report
 
+from .judge import letters_with_judge
 from .paper import PAPER, match_paper_model
 from .records import failure_records, merge_records
+from .scoring import score_letters
 
 UNPAIRED = "\x00unpaired:"
 """Prefix of the stand-in clean id of a degraded item with no twin (its ``clean_id`` is
@@ -89,12 +96,75 @@ def summarize_records(records: list[dict[str, Any]], *, n_bootstrap: int = 1000)
         results["calibration"]["letter_probs"]["dunning_kruger_paired"] = paired_dunning_kruger(
             [r["correct_letter_probs"] for r in records], [r["confidence_letter_probs"] for r in records],
             severities=severities, clean_ids=_clean_ids(records), n_bootstrap=max(n_bootstrap, 1))
+    if sampled and any(r.get("judge_letters") is not None for r in records):
+        results["with_judge"] = _with_judge(records, groups, severities, n_bootstrap)
     results["tokens"] = {
         "prompt": sum(r.get("prompt_tokens") or 0 for r in records),
         "completion": sum(r.get("completion_tokens") or 0 for r in records),
     }
     results["mean_latency_s"] = float(np.mean([r["latency_s"] for r in records]))
     return results
+
+
+def _with_judge(records: list[dict[str, Any]], groups: dict[str, list], severities: list[str],
+                n_bootstrap: int) -> dict[str, Any]:
+    """Accuracy and calibration with the answer judge's letters filled in where the rules gave none."""
+    letters = [letters_with_judge(r) for r in records]
+    scores = [score_letters(read, r["num_options"], r["answer"]) for read, r in zip(letters, records, strict=True)]
+    correct = [s.correct for s in scores]
+    calibration = calibration_report(references=[r["answer"] for r in records], samples=letters,
+                                     num_options=[r["num_options"] for r in records], groups=severities)
+    calibration["dunning_kruger_paired"] = paired_dunning_kruger(
+        correct, [s.confidence for s in scores], severities=severities, clean_ids=_clean_ids(records),
+        n_bootstrap=max(n_bootstrap, 1))
+    sent = sum(o is not None for r in records for o in r.get("judge_outputs") or [])
+    decided = sum(source == "judge" for r in records for source in r.get("letter_sources") or [])
+    return {
+        "letters_from": "the extraction rules, and the answer judge for the samples the rules left unparseable",
+        "judge_models": sorted({r["judge"]["backend"]["model"] for r in records if r.get("judge")}),
+        "samples_sent": sent, "samples_decided": decided, "samples_left_unparseable": sent - decided,
+        "records_not_judged": sum(r.get("judge_letters") is None and None in r["letters"] for r in records),
+        "accuracy": accuracy_report(correct, groups=groups, severities=severities, clean_ids=_clean_ids(records),
+                                    n_bootstrap=n_bootstrap),
+        "calibration": {"sampling": calibration},
+    }
+
+
+def _overall_cells(accuracy: dict[str, Any]) -> list[str]:
+    """The L0, L1, L2 accuracies and the paired drops L1-L0, L2-L0, with intervals."""
+    severity = accuracy["by"]["severity"]["groups"]
+    drops = accuracy.get("drops") or {}
+    return ([_fmt(severity.get(level, {}).get("accuracy")) + _ci(severity.get(level, {}).get("accuracy_ci"))
+             for level in LEVELS]
+            + [_fmt(drops.get(name, {}).get("drop")) + _ci(drops.get(name, {}).get("ci"))
+               for name in ("L1-L0", "L2-L0")])
+
+
+def _judge_section(results: dict[str, Any]) -> list[str]:
+    """report.md's section on the answer judge: both accuracies and Calibration Shifts side by side."""
+    judge = results["with_judge"]
+    models = ", ".join(judge["judge_models"]) or "?"
+
+    def shifts(calibration: dict[str, Any]) -> list[str]:
+        per_group = calibration.get("per_group", {})
+        return [f"{per_group[level]['calibration_shift']:+.3f}" if level in per_group else "-" for level in LEVELS]
+
+    lines = ["## With the answer judge (not the paper's setting)", "",
+             "Every other figure in this report is read by the extraction rules alone, the paper's setting. "
+             f"Here the samples the rules left unparseable were read again by the answer judge ({models}): "
+             f"{judge['samples_sent']} sample(s) sent, {judge['samples_decided']} given a letter by the judge, "
+             f"{judge['samples_left_unparseable']} left unparseable (the judge said none, or its answer was "
+             "unreadable)."]
+    if judge["records_not_judged"]:
+        lines.append(f"{judge['records_not_judged']} item(s) with unparseable samples were not judged (the judge "
+                     "failed, or the run did not ask it): their rule letters count as they are.")
+    lines += ["", "| letters from | L0 | L1 | L2 | L1-L0 | L2-L0 | Shift L0 | Shift L1 | Shift L2 |",
+              "|---|---|---|---|---|---|---|---|---|",
+              "| rules only (default; the paper's setting) | " + " | ".join(_overall_cells(results["accuracy"]))
+              + " | " + " | ".join(shifts(results["calibration"].get("sampling", {}))) + " |",
+              f"| rules, then the judge ({models}) | " + " | ".join(_overall_cells(judge["accuracy"]))
+              + " | " + " | ".join(shifts(judge["calibration"]["sampling"])) + " |", ""]
+    return lines
 
 
 def _level_table(by: dict[str, Any], column: str, labels: list[str]) -> list[str]:
@@ -150,6 +220,8 @@ def report_markdown(results: dict[str, Any], failures: int = 0) -> str:
     if pairing.get("degraded"):
         lines += ["", f"{pairing['degraded']} degraded items, {pairing['without_twin']} of them with no clean twin "
                       "(`clean_id` empty): they count in the L1/L2 columns, not in paired figures."]
+    if results.get("with_judge"):
+        lines += ["", *_judge_section(results)]
     lines += ["", "In the tables below, † marks an L0 cell of a group that has only degraded items (a "
                   "degradation type or category): the accuracy of the clean twins of its L2 items, the L0 "
                   "point its plot draws.", ""]

@@ -10,6 +10,10 @@ the backend settings, the generation settings, the prompt, the dataset configura
 the item id, so changing any of them asks again. Under torchrun rank 0 writes the report
 once every rank of the launch has finished; separate ``--shard i/N`` processes leave the
 report to ``medqdeg report DIR``.
+
+With ``judge_model`` set (off by default), after each split the samples the rules left
+unparseable are read again by the answer judge (``judge.py``); its results are written
+apart and the cache keys do not change.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from medqdeg.metrics.calibration import score_probabilities
 from .backends import build_backend
 from .backends.base import Answer, Backend, GenerationSettings, Query
 from .prompt import PAPER_TEMPLATE, build_prompt, prompt_hash
-from .records import RecordWriter, earlier_finished_keys
+from .records import RecordWriter, earlier_finished_keys, iter_records, judge_lines
 from .scoring import score_replies
 
 CONFIDENCE_MODES = ("sampling", "letter-probs", "both")
@@ -64,6 +68,8 @@ class EvalConfig:
     shard: tuple[int, int] | None = None
     cache_dir: str | None = None
     backend_options: dict[str, Any] = field(default_factory=dict)
+    judge_model: str | None = None  # the answer judge (judge.py); None: rules only, the paper's setting
+    judge_options: dict[str, Any] = field(default_factory=dict)  # its OpenAI-compatible backend's (base_url...)
 
     def validate(self) -> None:
         if self.confidence not in CONFIDENCE_MODES:
@@ -216,6 +222,43 @@ class RunSummary:
     skipped: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     output: Path | None = None
+    judged: int = 0  # records the answer judge was asked about now
+    judge_failed: list[tuple[str, str]] = field(default_factory=list)  # asked again on resume
+
+
+def make_judge(config: EvalConfig):
+    """The answer judge of ``config.judge_model``, or None (rules only)."""
+    if config.judge_model is None:
+        return None
+    from .judge import AnswerJudge
+
+    return AnswerJudge.openai(config.judge_model, **config.judge_options)
+
+
+def _judge_split(judge, writer: RecordWriter, rows, keys: list[str], output: Path, judged: set[str],
+                 summary: RunSummary, batch_size: int) -> None:
+    """Ask the judge about this split's finished records with unparseable samples, not yet judged."""
+    from .judge import JudgeItem
+
+    records: dict[str, dict] = {}
+    for record in iter_records(output):
+        records.setdefault(record["key"], record)  # the first write of a key wins, as in merge_records
+    todo = [(index, key) for index, key in enumerate(keys) if key in records and key not in judged
+            and None in records[key]["letters"]]
+    for start in range(0, len(todo), batch_size):
+        items = []
+        for index, key in todo[start:start + batch_size]:
+            row = rows[index]
+            items.append(JudgeItem(key=key, item_id=row["id"], letters=records[key]["letters"],
+                                   replies=records[key]["raw_outputs"], question=row["question"],
+                                   options=list(row["options"])))
+        for item, (line, error) in zip(items, judge.judge(items), strict=True):
+            if line is None:
+                summary.judge_failed.append((item.item_id, error))
+                continue
+            writer.judged(line)
+            judged.add(item.key)
+            summary.judged += 1
 
 
 def evaluate(config: EvalConfig, *, backend: Backend | None = None, report: bool = True) -> RunSummary:
@@ -228,6 +271,9 @@ def evaluate(config: EvalConfig, *, backend: Backend | None = None, report: bool
         raise InvalidInputError("output", f"{str(output)!r} already holds {len(done)} finished items",
                                 "--resume to continue that run, or a new --output folder")
     backend = backend or make_backend(config)
+    judge = make_judge(config)
+    judged = ({key for key, line in judge_lines(output).items() if line.get("judge_id") == judge.judge_id}
+              if judge is not None else set())
     settings = backend.settings()
     generation = config.generation()
     prompt_id = prompt_hash(config.template, config.system)
@@ -262,6 +308,8 @@ def evaluate(config: EvalConfig, *, backend: Backend | None = None, report: bool
                     summary.answered += 1
                 progress.update(len(batch))
             progress.close()
+            if judge is not None:
+                _judge_split(judge, writer, rows, keys, output, judged, summary, config.batch_size)
     run_id = os.environ.get("TORCHELASTIC_RUN_ID")
     if world > 1 and run_id is None:
         return summary  # manual shards: `medqdeg report DIR` once every shard has finished
@@ -281,6 +329,8 @@ def _write_run_file(output: Path, config: EvalConfig, settings: dict, rank: int)
         return
     output.mkdir(parents=True, exist_ok=True)
     described = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()}
+    if config.judge_model is None:  # a run without the judge describes itself as before the judge existed
+        del described["judge_model"], described["judge_options"]
     (output / "run.json").write_text(json.dumps({"config": described, "backend": settings}, indent=2, sort_keys=True))
 
 

@@ -20,7 +20,7 @@ class Query:
     """One question to one model: the image, the user text, an optional system prompt, K."""
 
     item_id: str
-    image: Image.Image  # RGB
+    image: Image.Image | None  # RGB; None for a text-only question (the answer judge's)
     prompt: str
     num_options: int
     system: str | None = None

@@ -102,11 +102,15 @@ def image_to_data_url(image: Image.Image) -> str:
 
 
 def build_messages(query: Query, data_url: str | None = None) -> list[dict[str, Any]]:
-    """The chat messages of one query: optional system text, then image and prompt."""
-    url = data_url if data_url is not None else image_to_data_url(query.image)
+    """The chat messages of one query: optional system text, then image and prompt
+    (the prompt alone, as a plain string, for a text-only query with no image)."""
     messages: list[dict[str, Any]] = []
     if query.system:
         messages.append({"role": "system", "content": query.system})
+    if query.image is None and data_url is None:
+        messages.append({"role": "user", "content": query.prompt})
+        return messages
+    url = data_url if data_url is not None else image_to_data_url(query.image)
     messages.append({
         "role": "user",
         "content": [

@@ -26,7 +26,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -261,12 +261,14 @@ class StandInRouter:
 
 
 @contextlib.contextmanager
-def stand_in_router(replies: list[str] | tuple[str, ...] = ("A",)) -> Iterator[StandInRouter]:
+def stand_in_router(replies: list[str] | tuple[str, ...] = ("A",),
+                    respond: Callable[[dict[str, Any]], str | None] | None = None) -> Iterator[StandInRouter]:
     """An OpenAI-compatible chat server on a free loopback port, standing in for the router.
 
     Like many providers it ignores ``n``: each request gets one choice, the next text of
     ``replies`` (cycled), with a ``usage``; a request without ``Authorization: Bearer ...``
-    gets HTTP 401, as from the router. ``GET /v1/models`` lists nothing.
+    gets HTTP 401, as from the router. ``GET /v1/models`` lists nothing. ``respond(body)``,
+    when given, chooses the text from the request (``None``: the next of ``replies``).
     """
     router = StandInRouter(root="", replies=list(replies))
     counter = iter(range(10**9))
@@ -292,7 +294,9 @@ def stand_in_router(replies: list[str] | tuple[str, ...] = ("A",)) -> Iterator[S
             if not authorization.startswith("Bearer ") or len(authorization) <= len("Bearer "):
                 self._send(401, {"error": {"message": "Invalid credentials in Authorization header"}})
                 return
-            text = router.replies[index % len(router.replies)]
+            text = respond(body) if respond is not None else None
+            if text is None:
+                text = router.replies[index % len(router.replies)]
             self._send(200, {
                 "id": f"chatcmpl-{index}", "object": "chat.completion", "created": 0, "model": body.get("model"),
                 "choices": [{"index": 0, "finish_reason": "stop",
