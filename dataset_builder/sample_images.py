@@ -159,6 +159,14 @@ class DicomImage:
     pixel_spacing: float | None  # mm, the mean of the row and column spacing, where the file states it
     modality: str | None
 
+    @property
+    def acquisition(self) -> dict[str, object]:
+        """``degrade``'s keyword arguments for the display image of a CT (its window and pixel
+        size); empty for other modalities."""
+        if self.modality != "CT":
+            return {}
+        return {"display_window": self.window, "pixel_spacing": self.pixel_spacing}
+
 
 def read_dicom(path: str, frame: int = 0, max_inflated_bytes: int = MAX_INFLATED_BYTES) -> DicomImage:
     """Read a DICOM file (``frame`` of a multi-frame one) as values and display image.
@@ -223,8 +231,7 @@ def testdata_ct_acquisition(filename: str) -> dict[str, object]:
     """The facts a CT simulation needs about a test-data CT's display image: the window
     it was shown in (``display_window``, HU) and ``pixel_spacing`` (mm), as ``degrade``
     keyword arguments."""
-    dicom = read_dicom(_testdata_path(filename))
-    return {"display_window": dicom.window, "pixel_spacing": dicom.pixel_spacing}
+    return read_dicom(_testdata_path(filename)).acquisition
 
 
 def _skimage(name: str) -> Callable[[], np.ndarray]:

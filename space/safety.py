@@ -135,8 +135,7 @@ def _load_dicom(path: Path, max_pixels: int, name: str) -> LoadedImage:
             modality = normalize_modality(code)
         except MedQDegError:
             modality = None
-    acquisition = {"display_window": dicom.window, "pixel_spacing": dicom.pixel_spacing} if modality == "CT" else {}
-    return LoadedImage(pixels, modality, f"DICOM {code or '?'} {columns}x{rows}", acquisition)
+    return LoadedImage(pixels, modality, f"DICOM {code or '?'} {columns}x{rows}", dicom.acquisition)
 
 
 def _load_pillow(path: Path, max_pixels: int, name: str) -> LoadedImage:

@@ -58,7 +58,9 @@ projector; ``benchmarks/ct_baseline.py`` compares it with ``skimage.transform``.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
 import finufft
 import numpy as np
@@ -275,16 +277,22 @@ large``), and no scanner measures such attenuation."""
 
 
 def hounsfield_scale(ctx: SampleContext) -> dict[str, float | None]:
-    """How the engine's [0, 1] values map to HU for this input (the sample step's record).
+    """How the engine's [0, 1] values map to HU for this input (the sample step's record):
+    ``scale_for`` the image's shape and what the caller stated about it."""
+    return scale_for(ctx.shape, ctx.inputs)
+
+
+def scale_for(shape: tuple[int, ...], inputs: Mapping[str, Any]) -> dict[str, float | None]:
+    """The HU scale of an image of ``shape`` given ``inputs`` (``SampleContext.inputs``).
 
     ``{"low_hu", "high_hu"}``: the HU at engine values 0 and 1; ``{"below_hu", "above_hu"}``:
     the HU given to saturated display pixels (None for input in HU, or where the window
     already reaches air or bone); ``"pixel_mm"``: the pixel size.
     """
-    value_window = ctx.inputs.get("value_window")
-    check_budget(ctx.shape)
-    height, width = ctx.shape[:2]
-    pixel_mm = ctx.inputs.get("pixel_spacing") or DEFAULT_FIELD_OF_VIEW / max(height, width)
+    value_window = inputs.get("value_window")
+    check_budget(shape)
+    height, width = shape[:2]
+    pixel_mm = inputs.get("pixel_spacing") or DEFAULT_FIELD_OF_VIEW / max(height, width)
     if value_window is not None:
         low, high = (float(v) for v in value_window)
         if low < HU_RANGE[0] or high > HU_RANGE[1]:
@@ -292,7 +300,7 @@ def hounsfield_scale(ctx: SampleContext) -> dict[str, float | None]:
                                     "by the CT types", f"HU within [{HU_RANGE[0]:g}, {HU_RANGE[1]:g}] (16-bit stored "
                                     "CT values), or a display image (8-bit, or floats in [0, 1])")
         return {"low_hu": low, "high_hu": high, "below_hu": None, "above_hu": None, "pixel_mm": float(pixel_mm)}
-    center, width_hu = ctx.inputs.get("display_window") or DEFAULT_WINDOW
+    center, width_hu = inputs.get("display_window") or DEFAULT_WINDOW
     low, high = center - width_hu / 2, center + width_hu / 2
     return {"low_hu": low, "high_hu": high, "below_hu": AIR_HU if low > AIR_HU else None,
             "above_hu": BONE_HU if high < BONE_HU else None, "pixel_mm": float(pixel_mm)}

@@ -42,9 +42,6 @@ MAX_CLIPPED = {"adjust_brightness": 0.01, "exposure": 0.15, "reduce_contrast": 0
 OVERLAYS = ("blood_cell_artifact", "dark_spots_artifact", "bubble")
 CT_TYPES = ("sparse_view", "limited_angle", "low_dose")
 NO_MARGIN = ("object_rotation",)
-NOTES: dict[str, str] = {}
-"""Why a type misses a target for a physical reason, shown beside its row (filled in below
-from the measured report in ``docs/degradations.md``)."""
 
 
 def image_quality(clean: np.ndarray, degraded: np.ndarray) -> tuple[float, float]:
@@ -85,10 +82,9 @@ def ct_noise_hu(clean: np.ndarray, degraded: np.ndarray, window: tuple[float, fl
 def ct_floor(clean: np.ndarray, acquisition: dict) -> float:
     """RMSE (grey levels) of the clean image re-scanned by an ideal full scan (``ct.rescanned``)."""
     from . import ct
-    from .params import SampleContext
 
     inputs = {"value_window": None, **{k: v for k, v in acquisition.items() if v is not None}}
-    scale = ct.hounsfield_scale(SampleContext(rng=None, shared_rng=None, shape=clean.shape, inputs=inputs))
+    scale = ct.scale_for(clean.shape, inputs)
     rescanned = np.rint(ct.rescanned(clean.astype(np.float32) / 255.0, scale) * 255.0)
     return _rmse(rescanned, clean)
 
@@ -214,8 +210,6 @@ def severity_markdown(rows: list[SeverityRow]) -> str:
                 more.append(f"{label} {_cell(row, row.extra[key], digits)}")
         missed = row.failures()
         verdict = "met" if not missed else "missed: " + "; ".join(missed)
-        if row.name in NOTES:
-            verdict += f" ({NOTES[row.name]})"
         lines.append(
             f"| {row.name} | {', '.join(row.modalities)} | {row.images} | {_cell(row, row.ssim[1])} "
             f"| {_cell(row, row.ssim[2])} | {row.median(row.psnr[1]):.1f} | {row.median(row.psnr[2]):.1f} "
