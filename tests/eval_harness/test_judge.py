@@ -17,13 +17,13 @@ import numpy as np
 import pytest
 
 from medqdeg.dataset_builder.degradations.rng import stable_hash
-from medqdeg.dataset_builder.vocabulary import OPTION_LETTERS
+from medqdeg.dataset_builder.vocabulary import LEVEL_NAMES, OPTION_LETTERS
 from medqdeg.eval_harness.backends.base import Answer
 from medqdeg.eval_harness.backends.chance import ChanceBackend
 from medqdeg.eval_harness.cli import main
 from medqdeg.eval_harness.judge import read_judge_answer
 from medqdeg.eval_harness.records import merge_records
-from medqdeg.eval_harness.report import LEVELS, _fmt
+from medqdeg.eval_harness.report import _fmt
 from medqdeg.eval_harness.run import EvalConfig, evaluate
 from medqdeg.metrics.calibration import calibration_shift, score_samples
 
@@ -156,7 +156,7 @@ def test_the_report_gives_both_accuracies_as_computed_directly(judged_run):
                                 ("rules, then the judge", judge,
                                  lambda r: [rule or r["judge_letters"][i] for i, rule in enumerate(r["letters"])])):
         row = next(line for key, line in rows.items() if key.startswith(f"| {name}"))
-        for level in LEVELS:
+        for level in LEVEL_NAMES:
             chosen = [r for r in records if r["severity"] == level]
             scores = score_samples([pick(r) for r in chosen], [r["answer"] for r in chosen],
                                    [r["num_options"] for r in chosen])
