@@ -28,6 +28,7 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -35,6 +36,8 @@ import ct_baseline  # noqa: E402
 
 from medqdeg.dataset_builder.degradations import ct, degrade, get_degradation, list_degradations  # noqa: E402
 from medqdeg.dataset_builder.sample_images import load_sample  # noqa: E402
+
+cv2.setNumThreads(1)  # one core, as the environment variables above do for the FFTs and BLAS
 
 GREY_SAMPLE = {"CT": "ct_head", "MRI": "mr_shoulder", "X-ray": "xray_tibia", "Histopathology": "histo_ihc"}
 RGB_SAMPLE = "fundus_retina"

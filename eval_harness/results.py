@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from medqdeg.metrics.accuracy import DROPS, SEVERITY_NAMES
+from medqdeg.dataset_builder.vocabulary import DROP_NAMES, LEVEL_NAMES
 
 RESULTS_FILE = "results.json"
 
@@ -63,8 +63,8 @@ def headline(results: dict[str, Any]) -> Headline:
     shifts = {level: figures.get("calibration_shift") for level, figures in (calibration.get("per_group") or {}).items()}
     return Headline(
         model=results.get("model", "?"), num_items=results.get("num_items", 0),
-        accuracy=[severity.get(level, {}).get("accuracy") for level in SEVERITY_NAMES],
-        drops=[drops.get(name, {}).get("drop") for name in DROPS],
-        shifts=[shifts.get(level) for level in SEVERITY_NAMES],
+        accuracy=[severity.get(level, {}).get("accuracy") for level in LEVEL_NAMES],
+        drops=[drops.get(name, {}).get("drop") for name in DROP_NAMES],
+        shifts=[shifts.get(level) for level in LEVEL_NAMES],
         verdict=dunning_kruger_verdict(calibration),
     )

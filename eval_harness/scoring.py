@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from medqdeg.dataset_builder.items import LETTERS
+from medqdeg.dataset_builder.vocabulary import OPTION_LETTERS
 from medqdeg.metrics.calibration import ItemScores, score_probabilities, score_samples
 
 from .extraction import extract_letters
@@ -50,7 +50,7 @@ def score_replies(texts: list[str], options: list[str], reference: str) -> Repli
 def score_letters(letters: list[str | None], num_options: int, reference: str) -> RepliesScore:
     """Score letters already read (``None`` for unparseable) against the ``reference`` letter."""
     counts = Counter(letter for letter in letters if letter is not None)
-    votes = {letter: counts[letter] for letter in LETTERS[:num_options] if counts[letter]}
+    votes = {letter: counts[letter] for letter in OPTION_LETTERS[:num_options] if counts[letter]}
     unparseable = sum(letter is None for letter in letters)
     if not letters:
         return RepliesScore(letters, votes, unparseable, None, None, None)

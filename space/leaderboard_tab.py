@@ -18,11 +18,11 @@ from typing import Any
 
 from PIL import Image
 
+from medqdeg.dataset_builder.vocabulary import DROP_NAMES, LEVEL_NAMES
 from medqdeg.eval_harness.results import headline, read_results
 
 from .safety import SpaceError
 
-LEVELS = ("L0", "L1", "L2")
 HUB_PREFIX = "hf://datasets/"
 HUB_PATTERNS = ["results.json", "*/results.json", "*/*/results.json", "run.json", "*/run.json",
                 "*/plots/*.png", "*/*/plots/*.png", "plots/*.png"]
@@ -74,11 +74,11 @@ def run_row(folder: Path, root: Path | None = None) -> dict[str, Any]:
         raise SpaceError(f"{folder.name}/results.json is not readable ({type(error).__name__}).") from error
     name = str(folder.relative_to(root)) if root is not None and folder != root else folder.name
     row: dict[str, Any] = {"run": name, "model": figures.model, "items": figures.num_items, "folder": str(folder)}
-    for level, accuracy in zip(LEVELS, figures.accuracy, strict=True):
+    for level, accuracy in zip(LEVEL_NAMES, figures.accuracy, strict=True):
         row[f"acc {level}"] = _percent(accuracy)
-    for drop_name, drop in zip(("L1-L0", "L2-L0"), figures.drops, strict=True):
+    for drop_name, drop in zip(DROP_NAMES, figures.drops, strict=True):
         row[f"drop {drop_name}"] = _percent(drop)
-    for level, shift in zip(LEVELS, figures.shifts, strict=True):
+    for level, shift in zip(LEVEL_NAMES, figures.shifts, strict=True):
         row[f"shift {level}"] = None if shift is None else round(shift, 3)
     row["Dunning-Kruger"] = figures.verdict or "-"
     return row
@@ -96,7 +96,7 @@ def paper_rows() -> list[dict[str, Any]]:
     for result in PAPER_RESULTS:
         row: dict[str, Any] = dict.fromkeys(COLUMNS)
         row.update({"run": f"paper: {result.model}", "model": PAPER, "Dunning-Kruger": "-", "folder": None})
-        for level in LEVELS:
+        for level in LEVEL_NAMES:
             row[f"acc {level}"] = result.accuracy[level]
         rows.append(row)
     return rows
@@ -149,11 +149,11 @@ def accuracy_figure(rows: list[dict[str, Any]]):
     figure = Figure(figsize=(6, 3.5), dpi=100)
     axis = figure.add_subplot()
     for row in rows:
-        values = [row.get(f"acc {level}") for level in LEVELS]
+        values = [row.get(f"acc {level}") for level in LEVEL_NAMES]
         style = "--" if row.get("folder") is None else "-"  # the paper's rows dashed
         axis.plot(range(3), [float("nan") if v is None else v for v in values], style, marker="o",
                   label=row["run"])
-    axis.set_xticks(range(3), LEVELS)
+    axis.set_xticks(range(3), LEVEL_NAMES)
     axis.set_ylabel("accuracy (%)")
     axis.set_title("accuracy against severity")
     if rows:
