@@ -143,9 +143,3 @@ class AnswerJudge:
                              "letters": item.letters, "judge_letters": judged, "judge_outputs": outputs,
                              "letter_sources": sources}, None))
         return results
-
-
-def letters_with_judge(record: dict[str, Any]) -> list[str | None]:
-    """A record's letters with the judge's filled in where the rules left ``None``."""
-    judged = record.get("judge_letters") or [None] * len(record["letters"])
-    return [rule if rule is not None else verdict for rule, verdict in zip(record["letters"], judged, strict=True)]

@@ -12,6 +12,10 @@ one line per judged record (its ``key``, the judge's settings and id, the rule l
 judge's letters and replies, and each sample's source). The records files are never
 rewritten; ``merge_records`` attaches a record's judge line (the last one written, in file
 order) as ``judge``, ``judge_id``, ``judge_letters``, ``judge_outputs`` and ``letter_sources``.
+
+A finished item is an :class:`~.item_record.ItemRecord` on both sides: the runner hands one
+to :meth:`RecordWriter.finished`, and ``iter_records``/``merge_records`` give them back.
+Failures and judge lines stay plain JSON objects.
 """
 
 from __future__ import annotations
@@ -19,23 +23,26 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from medqdeg.dataset_builder.errors import InvalidInputError
 from medqdeg.dataset_builder.vocabulary import LEVEL_NAMES
 
+from .item_record import JUDGE_FIELDS, ItemRecord
+
 RECORDS_GLOB = "records-*.jsonl"
 JUDGE_GLOB = "judge-*.jsonl"
-JUDGE_FIELDS = ("judge", "judge_id", "judge_letters", "judge_outputs", "letter_sources")
 
 
 def rank_file(folder: Path, kind: str, rank: int, world: int) -> Path:
     return folder / f"{kind}-{rank:03d}-of-{world:03d}.jsonl"
 
 
-def _complete_lines(path: Path) -> Iterator[dict[str, Any]]:
-    """The JSON records of ``path``; a torn last line (no newline) is ignored.
+def _complete_lines(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The JSON objects of ``path`` with their place (``PATH:LINE``); a torn last line (no
+    newline) is ignored.
 
     A complete line that is not a JSON object (a file damaged or edited in the middle) is
     refused with its file and line number rather than dropped or re-asked: the line may hold
@@ -55,7 +62,7 @@ def _complete_lines(path: Path) -> Iterator[dict[str, Any]]:
                     raise InvalidInputError("record", "is not a record (a JSON object with a `key`)",
                                             "one record per line as `medqdeg evaluate` writes it; repair or "
                                             "delete that line, then run again", item=f"{path}:{number}")
-                yield record
+                yield f"{path}:{number}", record
 
 
 def _cut_torn_tail(path: Path) -> None:
@@ -88,8 +95,8 @@ class RecordWriter:
         handle.flush()
         os.fsync(handle.fileno())
 
-    def finished(self, record: dict[str, Any]) -> None:
-        self._write(self._records, record)
+    def finished(self, record: ItemRecord) -> None:
+        self._write(self._records, record.to_json())
 
     def failed(self, record: dict[str, Any]) -> None:
         self._write(self._failures, record)
@@ -114,14 +121,16 @@ class RecordWriter:
         self.close()
 
 
-def iter_records(folder: Path) -> Iterator[dict[str, Any]]:
+def iter_records(folder: Path) -> Iterator[ItemRecord]:
+    """Every finished record of the folder's records files (all ranks), in file order."""
     for path in sorted(folder.glob(RECORDS_GLOB)):
-        yield from _complete_lines(path)
+        for where, line in _complete_lines(path):
+            yield ItemRecord.from_json(line, item=where)
 
 
 def finished_keys(folder: Path) -> set[str]:
     """Cache keys of every finished item in the folder (all ranks)."""
-    return {record["key"] for record in iter_records(folder)} if folder.exists() else set()
+    return {record.key for record in iter_records(folder)} if folder.exists() else set()
 
 
 def earlier_finished_keys(folder: Path, rank: int, world: int) -> set[str]:
@@ -134,28 +143,35 @@ def earlier_finished_keys(folder: Path, rank: int, world: int) -> set[str]:
     own = rank_file(folder, "records", rank, world).name
     suffix = f"-of-{world:03d}.jsonl"
     paths = [path for path in sorted(folder.glob(RECORDS_GLOB)) if path.name == own or not path.name.endswith(suffix)]
-    return {record["key"] for path in paths for record in _complete_lines(path)}
+    return {line["key"] for path in paths for _, line in _complete_lines(path)}
 
 
 def judge_lines(folder: Path) -> dict[str, dict[str, Any]]:
     """The answer judge's line of each judged record, by key (the last one written wins)."""
     lines: dict[str, dict[str, Any]] = {}
     for path in sorted(folder.glob(JUDGE_GLOB)) if folder.exists() else ():
-        for line in _complete_lines(path):
+        for _, line in _complete_lines(path):
             lines[line["key"]] = line
     return lines
 
 
-def merge_records(folder: Path) -> list[dict[str, Any]]:
+def first_records(folder: Path) -> dict[str, ItemRecord]:
+    """Every finished record once, by key: the first write of a key wins."""
+    unique: dict[str, ItemRecord] = {}
+    for record in iter_records(folder):
+        unique.setdefault(record.key, record)
+    return unique
+
+
+def merge_records(folder: Path) -> list[ItemRecord]:
     """Every finished record once (first write of a key wins), sorted by severity then id,
     with its answer judge's line attached when it has one."""
-    unique: dict[str, dict[str, Any]] = {}
-    for record in iter_records(folder):
-        unique.setdefault(record["key"], record)
+    unique = first_records(folder)
     for key, line in judge_lines(folder).items():
         if key in unique:
-            unique[key] = {**unique[key], **{name: line.get(name) for name in JUDGE_FIELDS}}
-    return sorted(unique.values(), key=lambda r: (LEVEL_NAMES.index(r["severity"]) if r["severity"] in LEVEL_NAMES else len(LEVEL_NAMES), r["id"], r["key"]))
+            unique[key] = replace(unique[key], **{name: line.get(name) for name in JUDGE_FIELDS})
+    return sorted(unique.values(), key=lambda r: (LEVEL_NAMES.index(r.severity) if r.severity in LEVEL_NAMES
+                                                  else len(LEVEL_NAMES), r.id, r.key))
 
 
 def failure_records(folder: Path) -> list[dict[str, Any]]:
@@ -163,6 +179,6 @@ def failure_records(folder: Path) -> list[dict[str, Any]]:
     done = finished_keys(folder)
     latest: dict[str, dict[str, Any]] = {}
     for path in sorted(folder.glob("failures-*.jsonl")):
-        for record in _complete_lines(path):
+        for _, record in _complete_lines(path):
             latest[record["key"]] = record
     return [record for key, record in sorted(latest.items()) if key not in done]

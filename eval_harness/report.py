@@ -7,6 +7,10 @@ with the Dunning-Kruger verdict; every accuracy and drop with its bootstrap 95% 
 or the arg-max of the letter probabilities when the run sampled nothing.
 ``compare_runs`` builds the leaderboard of several runs.
 
+Flow: ``merge_records`` (typed records) -> ``scoring.score_records`` (the one scoring
+pass) -> ``summarize_records`` (results.json) -> ``report_markdown`` and ``write_plots``;
+``compare_runs`` reads results.json back through ``results.read_results``.
+
 Every figure comes from the letters of the extraction rules (the paper's setting). When the
 optional answer judge was used (``judge.py``), ``results["with_judge"]`` and a section of
 report.md labelled as such give accuracy and calibration again with the judge's letters
@@ -23,12 +27,13 @@ import numpy as np
 
 from medqdeg.dataset_builder.vocabulary import DROP_NAMES, LEVEL_NAMES
 from medqdeg.metrics.accuracy import accuracy_report, paired_dunning_kruger
-from medqdeg.metrics.calibration import calibration_report
+from medqdeg.metrics.calibration import ItemScores, report_from_scores
 
-from .judge import letters_with_judge
+from .item_record import ItemRecord
 from .paper import PAPER, match_paper_model
 from .records import failure_records, merge_records
-from .scoring import score_letters
+from .results import RESULTS_FILE, Headline, headline, read_results
+from .scoring import RunScores, score_records
 
 UNPAIRED = "\x00unpaired:"
 """Prefix of the stand-in clean id of a degraded item with no twin (its ``clean_id`` is
@@ -45,12 +50,31 @@ def _ci(interval: list[float] | None) -> str:
     return "" if not interval else f" [{100 * interval[0]:.1f}, {100 * interval[1]:.1f}]"
 
 
-def _clean_ids(records: list[dict[str, Any]]) -> list[str]:
-    return [r["clean_id"] or f"{UNPAIRED}{r['id']}" for r in records]
+def _clean_ids(records: list[ItemRecord]) -> list[str]:
+    return [r.clean_id or f"{UNPAIRED}{r.id}" for r in records]
 
 
-def summarize_records(records: list[dict[str, Any]], *, n_bootstrap: int = 1000) -> dict[str, Any]:
-    """The results dict of a run from its merged records.
+def _groups(records: list[ItemRecord]) -> dict[str, list[str]]:
+    """The accuracy table's columns: each of ``COLUMNS`` alone and at each severity."""
+    groups = {column: [getattr(r, column) or "unknown" for r in records] for column in COLUMNS}
+    groups["category@severity"] = [f"{r.category}@{r.severity}" for r in records]
+    groups["degradation@severity"] = [f"{r.degradation}@{r.severity}" for r in records]
+    groups["modality@severity"] = [f"{r.modality}@{r.severity}" for r in records]
+    groups["capability@severity"] = [f"{r.capability or 'unknown'}@{r.severity}" for r in records]
+    return groups
+
+
+def _calibration(scores: ItemScores, severities: list[str], clean_ids: list[str], n_bootstrap: int) -> dict[str, Any]:
+    """Calibration overall and per severity, with the paired Dunning-Kruger verdict."""
+    calibration = report_from_scores(scores, groups=severities)
+    calibration["dunning_kruger_paired"] = paired_dunning_kruger(
+        scores.majority_correct, scores.confidence, severities=severities, clean_ids=clean_ids,
+        n_bootstrap=max(n_bootstrap, 1))
+    return calibration
+
+
+def summarize_records(records: list[ItemRecord], scores: RunScores, *, n_bootstrap: int = 1000) -> dict[str, Any]:
+    """The results dict of a run from its merged records and their one scoring (``score_records``).
 
     Besides the accuracy tables and calibration: ``pairing`` (degraded items and how many
     have no clean twin), ``dunning_kruger_paired`` under each calibration (the paper's
@@ -59,74 +83,52 @@ def summarize_records(records: list[dict[str, Any]], *, n_bootstrap: int = 1000)
     """
     if not records:
         return {"num_items": 0}
-    sampled = all("correct" in r for r in records)
-    correct = [r["correct"] if sampled else r["correct_letter_probs"] for r in records]
-    severities = [r["severity"] for r in records]
-    groups = {column: [r.get(column) or "unknown" for r in records] for column in COLUMNS}
-    groups["category@severity"] = [f"{r['category']}@{r['severity']}" for r in records]
-    groups["degradation@severity"] = [f"{r['degradation']}@{r['severity']}" for r in records]
-    groups["modality@severity"] = [f"{r['modality']}@{r['severity']}" for r in records]
-    groups["capability@severity"] = [f"{r.get('capability') or 'unknown'}@{r['severity']}" for r in records]
+    severities = [r.severity for r in records]
+    clean_ids = _clean_ids(records)
+    groups = _groups(records)
     results: dict[str, Any] = {
         "num_items": len(records),
-        "model": records[0]["model"],
-        "backend": records[0]["backend"],
-        "accuracy_from": "majority vote of the samples" if sampled else "arg-max of the letter probabilities",
-        "accuracy": accuracy_report(correct, groups=groups, severities=severities,
-                                    clean_ids=_clean_ids(records), n_bootstrap=n_bootstrap),
+        "model": records[0].model,
+        "backend": records[0].backend,
+        "accuracy_from": ("majority vote of the samples" if scores.sampling is not None
+                          else "arg-max of the letter probabilities"),
+        "accuracy": accuracy_report(scores.primary.majority_correct, groups=groups, severities=severities,
+                                    clean_ids=clean_ids, n_bootstrap=n_bootstrap),
         "calibration": {},
-        "pairing": {"degraded": sum(r["severity"] != "L0" for r in records),
-                    "without_twin": sum(r["severity"] != "L0" and not r["clean_id"] for r in records)},
+        "pairing": {"degraded": sum(r.severity != "L0" for r in records),
+                    "without_twin": sum(r.severity != "L0" and not r.clean_id for r in records)},
     }
-    paper = match_paper_model(str(records[0]["model"] or ""))
+    paper = match_paper_model(str(records[0].model or ""))
     if paper is not None:
         results["paper"] = {"model": paper.model, "accuracy": dict(paper.accuracy), "source": PAPER}
-    references = [r["answer"] for r in records]
-    if sampled:
-        samples = [r["letters"] for r in records]
-        results["calibration"]["sampling"] = calibration_report(
-            references=references, samples=samples, num_options=[r["num_options"] for r in records],
-            groups=severities)
-        results["calibration"]["sampling"]["dunning_kruger_paired"] = paired_dunning_kruger(
-            [r["correct"] for r in records], [r["confidence"] for r in records], severities=severities,
-            clean_ids=_clean_ids(records), n_bootstrap=max(n_bootstrap, 1))
-    if all(r.get("letter_probs") is not None for r in records):
-        results["calibration"]["letter_probs"] = calibration_report(
-            references=references, probabilities=[r["letter_probs"] for r in records], groups=severities)
-        results["calibration"]["letter_probs"]["dunning_kruger_paired"] = paired_dunning_kruger(
-            [r["correct_letter_probs"] for r in records], [r["confidence_letter_probs"] for r in records],
-            severities=severities, clean_ids=_clean_ids(records), n_bootstrap=max(n_bootstrap, 1))
-    if sampled and any(r.get("judge_letters") is not None for r in records):
+    for name, kind in (("sampling", scores.sampling), ("letter_probs", scores.letter_probs)):
+        if kind is not None:
+            results["calibration"][name] = _calibration(kind, severities, clean_ids, n_bootstrap)
+    if scores.sampling is not None and any(r.judge_letters is not None for r in records):
         results["with_judge"] = _with_judge(records, groups, severities, n_bootstrap)
     results["tokens"] = {
-        "prompt": sum(r.get("prompt_tokens") or 0 for r in records),
-        "completion": sum(r.get("completion_tokens") or 0 for r in records),
+        "prompt": sum(r.prompt_tokens or 0 for r in records),
+        "completion": sum(r.completion_tokens or 0 for r in records),
     }
-    results["mean_latency_s"] = float(np.mean([r["latency_s"] for r in records]))
+    results["mean_latency_s"] = float(np.mean([r.latency_s for r in records]))
     return results
 
 
-def _with_judge(records: list[dict[str, Any]], groups: dict[str, list], severities: list[str],
+def _with_judge(records: list[ItemRecord], groups: dict[str, list], severities: list[str],
                 n_bootstrap: int) -> dict[str, Any]:
     """Accuracy and calibration with the answer judge's letters filled in where the rules gave none."""
-    letters = [letters_with_judge(r) for r in records]
-    scores = [score_letters(read, r["num_options"], r["answer"]) for read, r in zip(letters, records, strict=True)]
-    correct = [s.correct for s in scores]
-    calibration = calibration_report(references=[r["answer"] for r in records], samples=letters,
-                                     num_options=[r["num_options"] for r in records], groups=severities)
-    calibration["dunning_kruger_paired"] = paired_dunning_kruger(
-        correct, [s.confidence for s in scores], severities=severities, clean_ids=_clean_ids(records),
-        n_bootstrap=max(n_bootstrap, 1))
-    sent = sum(o is not None for r in records for o in r.get("judge_outputs") or [])
-    decided = sum(source == "judge" for r in records for source in r.get("letter_sources") or [])
+    scores = score_records(records, with_judge=True).sampling
+    clean_ids = _clean_ids(records)
+    sent = sum(o is not None for r in records for o in r.judge_outputs or [])
+    decided = sum(source == "judge" for r in records for source in r.letter_sources or [])
     return {
         "letters_from": "the extraction rules, and the answer judge for the samples the rules left unparseable",
-        "judge_models": sorted({r["judge"]["backend"]["model"] for r in records if r.get("judge")}),
+        "judge_models": sorted({r.judge["backend"]["model"] for r in records if r.judge}),
         "samples_sent": sent, "samples_decided": decided, "samples_left_unparseable": sent - decided,
-        "records_not_judged": sum(r.get("judge_letters") is None and None in r["letters"] for r in records),
-        "accuracy": accuracy_report(correct, groups=groups, severities=severities, clean_ids=_clean_ids(records),
-                                    n_bootstrap=n_bootstrap),
-        "calibration": {"sampling": calibration},
+        "records_not_judged": sum(r.judge_letters is None and None in r.letters for r in records),
+        "accuracy": accuracy_report(scores.majority_correct, groups=groups, severities=severities,
+                                    clean_ids=clean_ids, n_bootstrap=n_bootstrap),
+        "calibration": {"sampling": _calibration(scores, severities, clean_ids, n_bootstrap)},
     }
 
 
@@ -268,9 +270,9 @@ def report_markdown(results: dict[str, Any], failures: int = 0) -> str:
     return "\n".join(lines)
 
 
-def write_plots(results: dict[str, Any], records: list[dict[str, Any]], folder: Path) -> list[Path]:
+def write_plots(results: dict[str, Any], scores: RunScores, folder: Path) -> list[Path]:
     """Accuracy against severity per category and per modality, confidence against accuracy,
-    and a reliability diagram (sampled confidence, 10 bins)."""
+    and a reliability diagram (the primary scores' confidence, 10 bins)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -313,10 +315,7 @@ def write_plots(results: dict[str, Any], records: list[dict[str, Any]], folder: 
         figure.savefig(path, dpi=100, bbox_inches="tight")
         plt.close(figure)
         written.append(path)
-        key = "confidence" if "confidence" in records[0] else "confidence_letter_probs"
-        correct_key = "correct" if key == "confidence" else "correct_letter_probs"
-        conf = np.array([r[key] for r in records])
-        hit = np.array([r[correct_key] for r in records])
+        conf, hit = scores.primary.confidence, scores.primary.majority_correct
         bins = np.minimum((conf * 10).astype(int), 9)
         figure, axis = plt.subplots(figsize=(4.5, 4))
         centres = [(b + 0.5) / 10 for b in range(10) if (bins == b).any()]
@@ -338,16 +337,17 @@ def write_report(folder: str | Path, *, n_bootstrap: int = 1000) -> dict[str, An
     folder = Path(folder)
     records = merge_records(folder)
     failures = failure_records(folder)
-    results = summarize_records(records, n_bootstrap=n_bootstrap)
+    scores = score_records(records)
+    results = summarize_records(records, scores, n_bootstrap=n_bootstrap)
     results["num_failed"] = len(failures)
-    (folder / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
+    (folder / RESULTS_FILE).write_text(json.dumps(results, indent=2, sort_keys=True))
     (folder / "report.md").write_text(report_markdown(results, len(failures)))
     if records:
-        write_plots(results, records, folder / "plots")
+        write_plots(results, scores, folder / "plots")
     return results
 
 
-def paper_reference_rows() -> list[tuple]:
+def paper_reference_rows() -> list[Headline]:
     """The paper's published L0/L1/L2 accuracies as leaderboard rows, labelled ``paper: MODEL``.
 
     The paper's table gives overall accuracies only: drops, shifts and verdicts stay empty
@@ -355,17 +355,9 @@ def paper_reference_rows() -> list[tuple]:
     """
     from .paper import PAPER_RESULTS
 
-    return [(f"paper: {result.model}", [result.accuracy[level] / 100 for level in LEVEL_NAMES], [None, None],
-             [None, None, None], None) for result in PAPER_RESULTS]
-
-
-def dunning_kruger_verdict(calibration: dict[str, Any]) -> str | None:
-    """The run's Dunning-Kruger verdict as its report states it: "yes", "no" or "not significant"
-    from the paired bootstrap (``dunning_kruger_paired``); None when no calibration was measured."""
-    if not calibration:
-        return None
-    paired = calibration.get("dunning_kruger_paired")
-    return paired["verdict"] if paired else "not significant"
+    return [Headline(model=f"paper: {result.model}", num_items=0,
+                     accuracy=[result.accuracy[level] / 100 for level in LEVEL_NAMES], drops=[None, None],
+                     shifts=[None, None, None], verdict=None) for result in PAPER_RESULTS]
 
 
 def compare_runs(folders: list[str | Path], out: str | Path, *, paper: bool = False) -> str:
@@ -374,27 +366,17 @@ def compare_runs(folders: list[str | Path], out: str | Path, *, paper: bool = Fa
     With ``paper`` the paper's published accuracies are added as reference rows, named
     ``paper: MODEL``, and drawn dashed.
     """
-    rows = []
-    for folder in folders:
-        results = json.loads((Path(folder) / "results.json").read_text())
-        severity = results["accuracy"]["by"]["severity"]["groups"]
-        drops = results["accuracy"].get("drops") or {}
-        calibration = results["calibration"].get("sampling") or results["calibration"].get("letter_probs") or {}
-        shifts = {level: g["calibration_shift"] for level, g in calibration.get("per_group", {}).items()}
-        verdict = dunning_kruger_verdict(calibration)
-        rows.append((results["model"], [severity.get(level, {}).get("accuracy") for level in LEVEL_NAMES],
-                     [drops.get(n, {}).get("drop") for n in DROP_NAMES],
-                     [shifts.get(level) for level in LEVEL_NAMES], verdict))
+    rows = [headline(read_results(folder)) for folder in folders]
     if paper:
         rows.extend(paper_reference_rows())
-    rows.sort(key=lambda row: -(row[1][0] or 0))
+    rows.sort(key=lambda row: -(row.accuracy[0] or 0))
     lines = ["| model | L0 | L1 | L2 | L1-L0 | L2-L0 | Shift L0 | Shift L1 | Shift L2 | Dunning-Kruger |",
              "|---|---|---|---|---|---|---|---|---|---|"]
-    for model, accuracy, drop, shift, verdict in rows:
-        lines.append(f"| {model} | " + " | ".join(_fmt(a) for a in accuracy) + " | "
-                     + " | ".join(_fmt(d) for d in drop) + " | "
-                     + " | ".join("-" if s is None else f"{s:+.3f}" for s in shift)
-                     + f" | {verdict or '-'} |")
+    for row in rows:
+        lines.append(f"| {row.model} | " + " | ".join(_fmt(a) for a in row.accuracy) + " | "
+                     + " | ".join(_fmt(d) for d in row.drops) + " | "
+                     + " | ".join("-" if s is None else f"{s:+.3f}" for s in row.shifts)
+                     + f" | {row.verdict or '-'} |")
     table = "\n".join(lines)
     if paper:
         from .paper import PAPER
@@ -410,9 +392,10 @@ def compare_runs(folders: list[str | Path], out: str | Path, *, paper: bool = Fa
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(6, 4))
-    for model, accuracy, *_ in rows:
-        style = "--" if model.startswith("paper: ") else "-"
-        axis.plot(range(3), [a if a is not None else np.nan for a in accuracy], style, marker="o", label=model)
+    for row in rows:
+        style = "--" if row.model.startswith("paper: ") else "-"
+        axis.plot(range(3), [a if a is not None else np.nan for a in row.accuracy], style, marker="o",
+                  label=row.model)
     axis.set_xticks(range(3), LEVEL_NAMES)
     axis.set_ylabel("accuracy")
     axis.set_title("accuracy against severity")

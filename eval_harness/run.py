@@ -33,8 +33,9 @@ from medqdeg.metrics.calibration import score_probabilities
 
 from .backends import build_backend
 from .backends.base import Answer, Backend, GenerationSettings, Query
+from .item_record import ItemRecord
 from .prompt import PAPER_TEMPLATE, build_prompt, prompt_hash
-from .records import RecordWriter, earlier_finished_keys, iter_records, judge_lines
+from .records import RecordWriter, earlier_finished_keys, first_records, judge_lines
 from .scoring import score_replies
 
 CONFIDENCE_MODES = ("sampling", "letter-probs", "both")
@@ -162,31 +163,28 @@ def _label(features, column: str, value):
 
 
 def build_record(row: dict, features, answer: Answer, *, key: str, model: str, backend_settings: dict,
-                 prompt_id: str, latency_s: float) -> dict[str, Any]:
-    """The JSONL record of one answered item, scored with ``medqdeg.metrics``."""
+                 prompt_id: str, latency_s: float) -> ItemRecord:
+    """The record of one answered item, with its per-item scores from ``medqdeg.metrics``."""
     options = list(row["options"])
-    k = len(options)
     reference = _label(features, "answer", row["answer"])
     replies = score_replies(answer.texts, options, reference)
-    record: dict[str, Any] = {
-        "key": key, "id": row["id"], "clean_id": row["clean_id"], "model": model, "backend": backend_settings,
-        "prompt_hash": prompt_id, "severity": _label(features, "severity", row["severity"]),
-        "modality": _label(features, "modality", row["modality"]),
-        "degradation": _label(features, "degradation", row["degradation"]),
-        "category": _label(features, "category", row["category"]),
-        "capability": row.get("capability"), "skill": row.get("skill"), "source": row.get("source"),
-        "answer": reference, "num_options": k, "raw_outputs": answer.texts, "letters": replies.letters,
-        "votes": replies.votes, "num_unparseable": replies.num_unparseable,
-        "letter_probs": answer.letter_probs, "latency_s": round(latency_s, 4),
-        "prompt_tokens": answer.prompt_tokens, "completion_tokens": answer.completion_tokens,
-    }
-    if replies.letters:
-        record.update(confidence=replies.confidence, correct=replies.correct, sample_correct=replies.sample_correct)
-    if answer.letter_probs is not None:
-        scores = score_probabilities([answer.letter_probs], [reference])
-        record["confidence_letter_probs"] = float(scores.confidence[0])
-        record["correct_letter_probs"] = float(scores.majority_correct[0])
-    return record
+    by_probabilities = (score_probabilities([answer.letter_probs], [reference])
+                        if answer.letter_probs is not None else None)
+    return ItemRecord(
+        key=key, id=row["id"], clean_id=row["clean_id"], model=model, backend=backend_settings,
+        prompt_hash=prompt_id, severity=_label(features, "severity", row["severity"]),
+        modality=_label(features, "modality", row["modality"]),
+        degradation=_label(features, "degradation", row["degradation"]),
+        category=_label(features, "category", row["category"]),
+        capability=row.get("capability"), skill=row.get("skill"), source=row.get("source"),
+        answer=reference, num_options=len(options), raw_outputs=answer.texts, letters=replies.letters,
+        votes=replies.votes, num_unparseable=replies.num_unparseable,
+        letter_probs=answer.letter_probs, latency_s=round(latency_s, 4),
+        prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens,
+        confidence=replies.confidence, correct=replies.correct, sample_correct=replies.sample_correct,
+        confidence_letter_probs=None if by_probabilities is None else float(by_probabilities.confidence[0]),
+        correct_letter_probs=None if by_probabilities is None else float(by_probabilities.majority_correct[0]),
+    )
 
 
 def _query(row: dict, config: EvalConfig) -> Query:
@@ -238,17 +236,15 @@ def _judge_split(judge, writer: RecordWriter, rows, keys: list[str], output: Pat
     """Ask the judge about this split's finished records with unparseable samples, not yet judged."""
     from .judge import JudgeItem
 
-    records: dict[str, dict] = {}
-    for record in iter_records(output):
-        records.setdefault(record["key"], record)  # the first write of a key wins, as in merge_records
+    records = first_records(output)
     todo = [(index, key) for index, key in enumerate(keys) if key in records and key not in judged
-            and None in records[key]["letters"]]
+            and None in records[key].letters]
     for start in range(0, len(todo), batch_size):
         items = []
         for index, key in todo[start:start + batch_size]:
             row = rows[index]
-            items.append(JudgeItem(key=key, item_id=row["id"], letters=records[key]["letters"],
-                                   replies=records[key]["raw_outputs"], question=row["question"],
+            items.append(JudgeItem(key=key, item_id=row["id"], letters=records[key].letters,
+                                   replies=records[key].raw_outputs, question=row["question"],
                                    options=list(row["options"])))
         for item, (line, error) in zip(items, judge.judge(items), strict=True):
             if line is None:

@@ -63,53 +63,11 @@ def item_correctness(
     """
     v.check_choice("accuracy", accuracy, cal.ACCURACY_MODES)
     v.check_choice("unparseable", unparseable, cal.UNPARSEABLE_POLICIES)
-    if _per_item_lists(predictions):  # T_i samples per item, T_i free to differ
-        answers, _ = v.samples_to_indices(predictions, "predictions")
-    else:
-        answers = v.answers_to_indices(predictions, "predictions", ndim=None)
-    if answers.ndim == 1:
-        answers = answers[:, None]
-    refs = v.answers_to_indices(references, "references", ndim=1)
-    n = v.check_same_length(predictions=answers.shape[0], references=refs.shape[0])
-    v.check_nonempty("predictions", n)
-    if answers.shape[1] == 0:
-        v._fail("predictions", "has no answers", "at least one answer per item")
-    if num_options is not None:
-        k = v.check_num_options(num_options, n)
-        v.check_answers_in_options(answers, k, "predictions")
-        v.check_references(refs, k)
-        width = int(k.max())
-    else:
-        v.check_references(refs)
-        width = int(max(answers.max(), refs.max())) + 1
-    counts, unread = cal.vote_counts(answers, width)
+    samples = v.check_samples(predictions, references, num_options, single_answers=True)
+    counts, unread = cal.vote_counts(samples.answers, samples.width)
     if accuracy == "majority":
-        return cal.majority_correctness(counts, refs, unread, unparseable)
-    return cal.sample_correctness(counts, refs, unread, unparseable)
-
-
-def _per_item_lists(predictions: Any) -> bool:
-    """Whether ``predictions`` holds one list of answers per item (Arrow list, nested lists)."""
-    if type(predictions).__module__.startswith("pyarrow"):
-        import pyarrow as pa
-
-        kind = predictions.type
-        return pa.types.is_list(kind) or pa.types.is_large_list(kind)
-    if isinstance(predictions, np.ndarray):
-        return predictions.ndim == 2
-    first = next(iter(predictions), None) if not isinstance(predictions, (str, bytes)) else None
-    return isinstance(first, (list, tuple, np.ndarray))
-
-
-def _as_correct(correct: Any) -> np.ndarray:
-    array = np.asarray(correct, dtype=np.float64)
-    if array.ndim != 1:
-        v._fail("correct", f"has shape {array.shape}", "one correctness value per item")
-    v.check_nonempty("correct", array.shape[0])
-    bad = ~np.isfinite(array) | (array < 0) | (array > 1)
-    if bad.any():
-        v._fail("correct", f"holds {v.plain(array[bad][0])!r}", "values in [0, 1]", bad)
-    return array
+        return cal.majority_correctness(counts, samples.references, unread, unparseable)
+    return cal.sample_correctness(counts, samples.references, unread, unparseable)
 
 
 # --------------------------------------------------------------------------- point figures
@@ -117,17 +75,16 @@ def _as_correct(correct: Any) -> np.ndarray:
 
 def grouped_accuracy(correct: Any, labels: Any, field: str = "groups") -> dict[str, dict[str, float | int]]:
     """``{label: {"accuracy": Acc(S_label), "num_items": |S_label|}}``, labels as sorted strings."""
-    c = _as_correct(correct)
+    c = v.check_correctness(correct)
     return {
         label: {"accuracy": float(c[mask].mean()), "num_items": int(mask.sum())}
-        for label, mask in cal.group_indices(labels, c.shape[0], field).items()
+        for label, mask in v.group_masks(labels, c.shape[0], field).items()
     }
 
 
 def mean_over_groups(per_group: Mapping[str, Mapping[str, float]]) -> float:
     """Unweighted mean of the group accuracies (the paper's "Avg" column)."""
-    if not per_group:
-        v._fail("groups", "is empty", "at least one group")
+    v.check_nonempty("groups", len(per_group), "at least one group")
     return float(np.mean([figures["accuracy"] for figures in per_group.values()]))
 
 
@@ -142,20 +99,10 @@ def match_clean_items(severities: Any, clean_ids: Any, n: int) -> tuple[np.ndarr
     ids = v.labels_to_array(clean_ids, "clean_ids")
     v.check_same_length(predictions=n, severities=level.shape[0], clean_ids=ids.shape[0])
     cluster = _codes(ids)
+    v.check_one_clean_item_per_id(level, ids, cluster)
     clean = np.flatnonzero(level == 0)
-    clean_cluster = cluster[clean]
-    seen = np.bincount(clean_cluster, minlength=int(cluster.max()) + 1)
-    if np.any(seen > 1):
-        bad = (level == 0) & (seen[cluster] > 1)
-        first = int(np.flatnonzero(bad)[0])
-        v._fail(
-            "clean_ids",
-            f"is {v.plain(ids[first])!r}, shared by {int(seen[cluster[first]])} clean (L0) items",
-            "at most one L0 item per clean_id",
-            bad,
-        )
-    clean_of_cluster = np.full(seen.shape[0], -1, dtype=np.int64)
-    clean_of_cluster[clean_cluster] = clean
+    clean_of_cluster = np.full(int(cluster.max()) + 1, -1, dtype=np.int64)
+    clean_of_cluster[cluster[clean]] = clean
     partner = np.where(level > 0, clean_of_cluster[cluster], -1)
     return level, cluster, partner
 
@@ -225,7 +172,7 @@ def bootstrap_accuracy_interval(
     seed: int = 0,
 ) -> list[float]:
     """Seeded percentile bootstrap interval of the mean correctness (one number's CI)."""
-    c = _as_correct(correct)
+    c = v.check_correctness(correct)
     figures = _RatioFigures(c.shape[0])
     figures.add(("accuracy",), c, np.ones_like(c))
     cluster = _clusters(clusters, c.shape[0])
@@ -250,17 +197,6 @@ def _codes(ids: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- the report
-
-
-def _normalise_groups(groups: Any) -> dict[str, Any]:
-    if groups is None:
-        return {}
-    if isinstance(groups, Mapping):
-        for name in groups:
-            if not isinstance(name, str) or not name:
-                v._fail("groups", f"has the column name {name!r}", "a mapping from column names (str) to labels")
-        return dict(groups)
-    return {"group": groups}
 
 
 def accuracy_report(
@@ -298,16 +234,13 @@ def accuracy_report(
         ``degraded_accuracy`` (over the paired degraded items; drop = the difference) and
         ``num_clean_items``; a group row gives ``twin_accuracy_L1_L0``/``_L2_L0``.
     """
-    c = _as_correct(correct)
+    c = v.check_correctness(correct)
     n = c.shape[0]
     n_bootstrap = v.check_positive_int("n_bootstrap", n_bootstrap, minimum=0)
     confidence_level = v.check_fraction("confidence_level", confidence_level)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        v._fail("seed", f"is {seed!r}", "an integer")
-    columns = _normalise_groups(groups)
+    seed = v.check_integer("seed", seed)
+    columns = v.group_columns(groups, severities_given=severities is not None)
     if severities is not None:
-        if "severity" in columns:
-            v._fail("groups", "has a column named 'severity' and `severities` was given", "one of the two")
         levels = v.severities_to_levels(severities)
         v.check_same_length(correct=n, severities=levels.shape[0])
         columns["severity"] = np.asarray(LEVEL_NAMES, dtype=object)[levels]
@@ -335,7 +268,7 @@ def accuracy_report(
             figures.add(("paired degraded", name), c * in_pairs, in_pairs.astype(np.float64))
     masks_by_column = {}
     for column, labels in columns.items():
-        masks = cal.group_indices(labels, n, field=f"groups[{column!r}]")
+        masks = v.group_masks(labels, n, field=f"groups[{column!r}]")
         masks_by_column[column] = masks
         for label, mask in masks.items():
             figures.add(("group", column, label), c * mask, mask.astype(np.float64))
@@ -409,7 +342,7 @@ def accuracy_report(
     result["bootstrap"] = {
         "n_resamples": n_bootstrap,
         "confidence_level": confidence_level,
-        "seed": int(seed),
+        "seed": seed,
         "unit": "clean_id" if clean_ids is not None else "item",
         "method": "percentile",
     }
@@ -447,9 +380,12 @@ def paired_dunning_kruger(
     contradict one condition at that level (the drop's interval above 0, or the shift
     change's below 0); ``"not significant"`` otherwise. None when no L2 item has a twin.
     """
-    c = _as_correct(correct)
-    conf = _as_correct(confidence)
+    c = v.check_correctness(correct)
+    conf = v.check_correctness(confidence, "confidence")
     n = v.check_same_length(correct=c.shape[0], confidence=conf.shape[0])
+    n_bootstrap = v.check_positive_int("n_bootstrap", n_bootstrap)
+    confidence_level = v.check_fraction("confidence_level", confidence_level)
+    seed = v.check_integer("seed", seed)
     level, cluster, partner = match_clean_items(severities, clean_ids, n)
     pairs = (level == 2) & (partner >= 0)
     if not pairs.any():
@@ -464,9 +400,7 @@ def paired_dunning_kruger(
     figures.add(("shift L0",), (conf[twin] - c[twin]) * weight, weight)
     figures.add(("shift L2",), (conf - c) * weight, weight)
     point = figures.point()
-    n_bootstrap = v.check_positive_int("n_bootstrap", n_bootstrap)
-    level_ = v.check_fraction("confidence_level", confidence_level)
-    intervals = percentile_interval(figures.resample(cluster, n_bootstrap, seed), level_)
+    intervals = percentile_interval(figures.resample(cluster, n_bootstrap, seed), confidence_level)
     drop_ci, shift_ci = intervals[0], intervals[1]
     if drop_ci[1] < 0 and shift_ci[0] >= 0:
         verdict = "yes"
@@ -482,5 +416,5 @@ def paired_dunning_kruger(
         "accuracy_L0": float(point[2]), "accuracy_L2": float(point[3]),
         "calibration_shift_L0": float(point[4]), "calibration_shift_L2": float(point[5]),
         "num_pairs": int(pairs.sum()), "num_clean_items": int(np.unique(cluster[pairs]).size),
-        "n_resamples": n_bootstrap, "confidence_level": level_, "seed": int(seed),
+        "n_resamples": n_bootstrap, "confidence_level": confidence_level, "seed": seed,
     }

@@ -122,7 +122,6 @@ def sample_distribution(
     ``"count"``: :math:`p_i = (n_i + u/K) / T`; ``"ignore"``: :math:`p_i = n_i / (T - u)`,
     uniform 1/K when no sample is readable. Each row sums to 1 over the item's K options.
     """
-    v.check_choice("unparseable", policy, UNPARSEABLE_POLICIES)
     counts = counts.astype(np.float64)
     mask = option_mask(num_options, counts.shape[1])
     k = num_options.astype(np.float64)[:, None]
@@ -171,7 +170,6 @@ def majority_correctness(
     among them (the expected accuracy of a uniformly random tie break). An item with no
     vote at all scores 0.
     """
-    v.check_choice("unparseable", policy, UNPARSEABLE_POLICIES)
     n = votes.shape[0]
     top = votes.max(axis=1)
     ties = (votes == top[:, None]).sum(axis=1)
@@ -192,7 +190,6 @@ def sample_correctness(
 ) -> np.ndarray:
     """Fraction of an item's samples that are correct: :math:`n_{y^*} / T` (``"count"``) or
     :math:`n_{y^*} / (T - u)` (``"ignore"``, 0 when no sample is readable)."""
-    v.check_choice("unparseable", policy, UNPARSEABLE_POLICIES)
     n = counts.shape[0]
     hits = counts[np.arange(n), references].astype(np.float64)
     total = counts.sum(axis=1) + (unparseable if policy == "count" else 0)
@@ -200,9 +197,13 @@ def sample_correctness(
 
 
 # --------------------------------------------------------------------------- measures
+#
+# Each measure is a public door (its inputs checked by ``_check_pair``) over a formula on
+# checked float64 arrays of shape (N,), N >= 1 (``_ece``, ``_brier``, ``_aurc``, ``_shift``),
+# which ``summarize`` calls directly.
 
 
-def _check_pair(conf: np.ndarray, correct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _check_pair(conf: Any, correct: Any) -> tuple[np.ndarray, np.ndarray]:
     conf = np.asarray(conf, dtype=np.float64)
     correct = np.asarray(correct, dtype=np.float64)
     v.check_same_length(confidence=conf.shape[0], correct=correct.shape[0])
@@ -210,37 +211,18 @@ def _check_pair(conf: np.ndarray, correct: np.ndarray) -> tuple[np.ndarray, np.n
     return conf, correct
 
 
-def expected_calibration_error(conf: np.ndarray, correct: np.ndarray, n_bins: int = ECE_BINS) -> float:
-    """ECE over ``n_bins`` equal-width, right-closed bins of the confidence on [0, 1].
-
-    :math:`\\sum_b |\\sum_{x \\in b} (c_x - C_x)| / N`, which equals
-    :math:`\\sum_b (n_b/N) |acc_b - conf_b|`. Bin edges are ``linspace(0, 1, n_bins + 1)``;
-    a confidence on an edge goes to the lower bin, 0 to the first (as scikit-learn's
-    ``calibration_curve``).
-    """
-    conf, correct = _check_pair(conf, correct)
-    n_bins = v.check_positive_int("n_bins", n_bins)
+def _ece(conf: np.ndarray, correct: np.ndarray, n_bins: int) -> float:
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     bins = np.searchsorted(edges[1:-1], conf, side="left")
     gap = np.bincount(bins, weights=correct - conf, minlength=n_bins)
     return float(np.abs(gap).sum() / conf.shape[0])
 
 
-def brier_score(conf: np.ndarray, correct: np.ndarray) -> float:
-    """Mean squared difference between the confidence and the correctness, in [0, 1]."""
-    conf, correct = _check_pair(conf, correct)
+def _brier(conf: np.ndarray, correct: np.ndarray) -> float:
     return float(np.mean((conf - correct) ** 2))
 
 
-def aurc(conf: np.ndarray, correct: np.ndarray) -> float:
-    """Area under the risk-coverage curve, ties in confidence taken in expectation.
-
-    Items are sorted by confidence, highest first. At coverage k/N the risk is the mean
-    error of the first k items; AURC is the mean risk over k = 1..N. Inside a block of
-    equal confidence the cumulative error grows linearly (its expectation over the
-    block's random orders).
-    """
-    conf, correct = _check_pair(conf, correct)
+def _aurc(conf: np.ndarray, correct: np.ndarray) -> float:
     n = conf.shape[0]
     order = np.argsort(-conf, kind="stable")
     c = conf[order]
@@ -259,10 +241,41 @@ def aurc(conf: np.ndarray, correct: np.ndarray) -> float:
     return float(np.mean(expected_cumulative / (position + 1)))
 
 
-def calibration_shift(conf: np.ndarray, correct: np.ndarray) -> float:
-    """:math:`\\Delta_{calib} = mean(C) - mean(c)`: > 0 overconfident, < 0 underconfident."""
-    conf, correct = _check_pair(conf, correct)
+def _shift(conf: np.ndarray, correct: np.ndarray) -> float:
     return float(conf.mean() - correct.mean())
+
+
+def expected_calibration_error(conf: Any, correct: Any, n_bins: int = ECE_BINS) -> float:
+    """ECE over ``n_bins`` equal-width, right-closed bins of the confidence on [0, 1].
+
+    :math:`\\sum_b |\\sum_{x \\in b} (c_x - C_x)| / N`, which equals
+    :math:`\\sum_b (n_b/N) |acc_b - conf_b|`. Bin edges are ``linspace(0, 1, n_bins + 1)``;
+    a confidence on an edge goes to the lower bin, 0 to the first (as scikit-learn's
+    ``calibration_curve``).
+    """
+    conf, correct = _check_pair(conf, correct)
+    return _ece(conf, correct, v.check_positive_int("n_bins", n_bins))
+
+
+def brier_score(conf: Any, correct: Any) -> float:
+    """Mean squared difference between the confidence and the correctness, in [0, 1]."""
+    return _brier(*_check_pair(conf, correct))
+
+
+def aurc(conf: Any, correct: Any) -> float:
+    """Area under the risk-coverage curve, ties in confidence taken in expectation.
+
+    Items are sorted by confidence, highest first. At coverage k/N the risk is the mean
+    error of the first k items; AURC is the mean risk over k = 1..N. Inside a block of
+    equal confidence the cumulative error grows linearly (its expectation over the
+    block's random orders).
+    """
+    return _aurc(*_check_pair(conf, correct))
+
+
+def calibration_shift(conf: Any, correct: Any) -> float:
+    """:math:`\\Delta_{calib} = mean(C) - mean(c)`: > 0 overconfident, < 0 underconfident."""
+    return _shift(*_check_pair(conf, correct))
 
 
 # --------------------------------------------------------------------------- items -> scores
@@ -307,21 +320,21 @@ def score_samples(
         unparseable: ``"count"`` or ``"ignore"`` (see the module docstring).
     """
     v.check_choice("unparseable", unparseable, UNPARSEABLE_POLICIES)
-    answers, lengths = v.samples_to_indices(samples, "predictions")
-    refs = v.answers_to_indices(references, "references", ndim=1)
-    n = v.check_same_length(predictions=answers.shape[0], references=refs.shape[0])
-    v.check_nonempty("predictions", n)
-    k = v.check_num_options(num_options, n)
-    v.check_answers_in_options(answers, k, "predictions")
-    v.check_references(refs, k)
-    width = int(k.max())
-    counts, unread = vote_counts(answers, width)
+    v.check_given("num_options", num_options, "the number of options K per item (or one K for all)")
+    return _score_checked_samples(v.check_samples(samples, references, num_options), unparseable)
+
+
+def _score_checked_samples(samples: v.CheckedSamples, unparseable: str) -> ItemScores:
+    """The formulas of :func:`score_samples` on checked samples (``num_options`` given)."""
+    k = samples.num_options
+    counts, unread = vote_counts(samples.answers, samples.width)
     p = sample_distribution(counts, unread, k, unparseable)
+    refs = samples.references
     return ItemScores(
         confidence=confidence(p, k),
         majority_correct=majority_correctness(counts, refs, unread, unparseable),
         sample_correct=sample_correctness(counts, refs, unread, unparseable),
-        num_samples=lengths,
+        num_samples=samples.num_samples,
         num_unparseable=unread,
     )
 
@@ -359,37 +372,26 @@ def summarize(scores: ItemScores, accuracy: str = "majority", n_bins: int = ECE_
     by ``accuracy``; ``accuracy`` (majority vote) and ``sample_accuracy`` are both given.
     """
     v.check_choice("accuracy", accuracy, ACCURACY_MODES)
+    v.check_nonempty("confidence", len(scores))
+    return _summarize(scores, accuracy, v.check_positive_int("n_bins", n_bins))
+
+
+def _summarize(scores: ItemScores, accuracy: str, n_bins: int) -> dict[str, float | int]:
+    """:func:`summarize` on checked arguments (``scores`` not empty)."""
     correct = scores.majority_correct if accuracy == "majority" else scores.sample_correct
     conf = scores.confidence
     return {
-        "calibration_shift": calibration_shift(conf, correct),
+        "calibration_shift": _shift(conf, correct),
         "mean_confidence": float(conf.mean()),
         "accuracy": float(scores.majority_correct.mean()),
         "sample_accuracy": float(scores.sample_correct.mean()),
-        "ece": expected_calibration_error(conf, correct, n_bins),
-        "brier_score": brier_score(conf, correct),
-        "aurc": aurc(conf, correct),
+        "ece": _ece(conf, correct, n_bins),
+        "brier_score": _brier(conf, correct),
+        "aurc": _aurc(conf, correct),
         "num_items": len(scores),
         "num_samples": int(scores.num_samples.sum()),
         "num_unparseable": int(scores.num_unparseable.sum()),
     }
-
-
-def group_indices(groups: Any, n: int, field: str = "groups") -> dict[str, np.ndarray]:
-    """Label -> boolean mask over the N items; labels become strings, in sorted order."""
-    labels = v.labels_to_array(groups, field)
-    v.check_same_length(**{"predictions": n, field: labels.shape[0]})
-    try:
-        uniques, inverse = np.unique(labels, return_inverse=True)
-    except TypeError:  # labels of mixed types: compare them as text
-        uniques, inverse = np.unique(np.asarray([repr(x) for x in labels.tolist()]), return_inverse=True)
-        uniques = np.asarray([labels[np.flatnonzero(inverse == i)[0]] for i in range(uniques.size)], dtype=object)
-    keys = [str(u.item() if isinstance(u, np.generic) else u) for u in uniques]
-    if len(set(keys)) < len(keys):
-        clash = sorted({key for key in keys if keys.count(key) > 1})
-        v._fail(field, f"has different labels that all print as {clash[0]!r}", "labels that differ as text")
-    masks = {key: inverse == i for i, key in enumerate(keys)}
-    return dict(sorted(masks.items()))
 
 
 def dunning_kruger(
@@ -471,19 +473,15 @@ def calibration_report(
     """
     v.check_choice("accuracy", accuracy, ACCURACY_MODES)
     v.check_choice("unparseable", unparseable, UNPARSEABLE_POLICIES)
-    v.check_positive_int("n_bins", n_bins)
-    if (samples is None) == (probabilities is None):
-        v._fail("predictions", "was given as both or neither of samples and probabilities", "exactly one of them")
-    if samples is not None:
-        if num_options is None:
-            v._fail("num_options", "is missing", "the number of options K per item (or one K for all)")
-        scores = score_samples(samples, references, num_options, unparseable)
+    n_bins = v.check_positive_int("n_bins", n_bins)
+    if v.check_exactly_one("predictions", samples=samples, probabilities=probabilities) == "samples":
+        v.check_given("num_options", num_options, "the number of options K per item (or one K for all)")
+        scores = _score_checked_samples(v.check_samples(samples, references, num_options), unparseable)
     else:
         scores = score_probabilities(probabilities, references)
-    result = report_from_scores(scores, groups=groups, accuracy=accuracy, n_bins=n_bins)
+    v.check_pairing_groups(clean_ids, groups)
+    result = _report(scores, groups, accuracy, n_bins)
     if clean_ids is not None:
-        if groups is None:
-            v._fail("clean_ids", "was given without severity groups", "groups with the L0/L1/L2 of every item")
         from medqdeg.metrics.accuracy import paired_dunning_kruger  # accuracy imports this module
 
         correct = scores.majority_correct if accuracy == "majority" else scores.sample_correct
@@ -500,11 +498,18 @@ def report_from_scores(
     n_bins: int = ECE_BINS,
 ) -> dict[str, Any]:
     """:func:`summarize` overall and per group (for callers that already hold ItemScores)."""
-    result: dict[str, Any] = summarize(scores, accuracy, n_bins)
+    v.check_choice("accuracy", accuracy, ACCURACY_MODES)
+    v.check_nonempty("confidence", len(scores))
+    return _report(scores, groups, accuracy, v.check_positive_int("n_bins", n_bins))
+
+
+def _report(scores: ItemScores, groups: Sequence[Any] | None, accuracy: str, n_bins: int) -> dict[str, Any]:
+    """:func:`report_from_scores` on checked arguments; the group labels are checked here."""
+    result: dict[str, Any] = _summarize(scores, accuracy, n_bins)
     if groups is not None:
         per_group = {
-            label: summarize(scores.subset(mask), accuracy, n_bins)
-            for label, mask in group_indices(groups, len(scores)).items()
+            label: _summarize(scores.subset(mask), accuracy, n_bins)
+            for label, mask in v.group_masks(groups, len(scores)).items()
         }
         key = "accuracy" if accuracy == "majority" else "sample_accuracy"
         result["per_group"] = per_group

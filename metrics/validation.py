@@ -22,7 +22,8 @@ Containers: Python lists, NumPy arrays and PyArrow (chunked) arrays, which is wh
 from __future__ import annotations
 
 import string
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -54,9 +55,12 @@ def plain(value: Any) -> Any:
 
 
 def _fail(field: str, problem: str, expected: str, bad: np.ndarray | None = None) -> None:
-    """Raise for the first flagged item of ``bad`` (a boolean mask), or with no item."""
+    """Raise for the first flagged item of ``bad`` (a boolean mask over items, or over items
+    and their samples: a row with any flagged sample flags its item), or with no item."""
     item = None
     if bad is not None:
+        if bad.ndim > 1:
+            bad = bad.any(axis=tuple(range(1, bad.ndim)))
         where = np.flatnonzero(bad)
         item = f"item {int(where[0])}"
         if where.size > 1:
@@ -87,9 +91,41 @@ def check_fraction(name: str, value: Any) -> float:
     return float(value)
 
 
-def check_nonempty(field: str, n: int) -> None:
+def check_nonempty(field: str, n: int, expected: str = "at least one item") -> None:
     if n == 0:
-        _fail(field, "is empty", "at least one item")
+        _fail(field, "is empty", expected)
+
+
+def check_integer(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        _fail(name, f"is {value!r}", "an integer")
+    return int(value)
+
+
+def check_given(name: str, value: Any, expected: str) -> None:
+    """An argument that the other arguments make necessary must not be None."""
+    if value is None:
+        _fail(name, "is missing", expected)
+
+
+def check_exactly_one(field: str, **alternatives: Any) -> str:
+    """Exactly one of ``alternatives`` is given (not None); returns its name."""
+    given = [name for name, value in alternatives.items() if value is not None]
+    if len(given) != 1:
+        _fail(field, f"was given as both or neither of {' and '.join(alternatives)}", "exactly one of them")
+    return given[0]
+
+
+def check_correctness(values: Any, field: str = "correct") -> np.ndarray:
+    """Per-item values in [0, 1] (a correctness or a confidence) to a float64 array of shape (N,), N >= 1."""
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim != 1:
+        _fail(field, f"has shape {array.shape}", "one value per item")
+    check_nonempty(field, array.shape[0])
+    bad = ~np.isfinite(array) | (array < 0) | (array > 1)
+    if bad.any():
+        _fail(field, f"holds {plain(array[bad][0])!r}", "values in [0, 1]", bad)
+    return array
 
 
 def check_same_length(**columns: int) -> int:
@@ -122,14 +158,11 @@ def _letters_to_codes(text: np.ndarray, field: str) -> np.ndarray:
         elif len(value) == 1 and value.upper() in LETTER_LABELS:
             codes[position] = LETTER_LABELS.index(value.upper())
         else:
-            bad = (inverse == position).reshape(text.shape)
-            if bad.ndim > 1:
-                bad = bad.any(axis=tuple(range(1, bad.ndim)))
             _fail(
                 field,
                 f"holds {value!r}",
                 "an option letter A-Z, an option index 0..K-1, or None/''/-1 for an unparseable answer",
-                bad,
+                (inverse == position).reshape(text.shape),
             )
     return codes[inverse].reshape(text.shape)
 
@@ -162,11 +195,9 @@ def _object_to_codes(array: np.ndarray, field: str) -> np.ndarray:
 def _check_integer_codes(codes: np.ndarray, field: str) -> np.ndarray:
     bad = codes < UNPARSEABLE
     if bad.any():
-        if bad.ndim > 1:
-            bad = bad.any(axis=tuple(range(1, bad.ndim)))
         _fail(
             field,
-            f"holds the negative option index {int(codes[codes < UNPARSEABLE].flat[0])}",
+            f"holds the negative option index {int(codes[bad].flat[0])}",
             "an option index 0..K-1, or -1 for an unparseable answer",
             bad,
         )
@@ -248,8 +279,6 @@ def answers_to_indices(values: Any, field: str, ndim: int | None = 1) -> np.ndar
         missing = np.isnan(array)
         if np.any(array[~missing] != np.round(array[~missing])):
             bad = (array != np.round(array)) & ~missing
-            if bad.ndim > 1:
-                bad = bad.any(axis=1)
             _fail(field, "holds non-integral numbers", "integer option indices 0..K-1", bad)
         codes = np.where(missing, UNPARSEABLE, array).astype(np.int64)
         return _check_integer_codes(codes, field)
@@ -336,9 +365,7 @@ def check_answers_in_options(answers: np.ndarray, num_options: np.ndarray, field
     bad = answers >= k
     if bad.any():
         value = int(answers[bad].flat[0])
-        if bad.ndim > 1:
-            bad = bad.any(axis=1)
-        first = int(np.flatnonzero(bad)[0])
+        first = int(np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1))[0])
         shown = LETTER_LABELS[value] if value < len(LETTER_LABELS) else str(value)
         _fail(
             field,
@@ -355,6 +382,70 @@ def check_references(references: np.ndarray, num_options: np.ndarray | None = No
         _fail("references", "is missing or unparseable", "the correct option (letter or index) of every item", bad)
     if num_options is not None:
         check_answers_in_options(references, num_options, "references")
+
+
+def _per_item_lists(predictions: Any) -> bool:
+    """Whether ``predictions`` holds one list of answers per item (Arrow list, nested lists)."""
+    if _is_arrow(predictions):
+        import pyarrow as pa
+
+        return pa.types.is_list(predictions.type) or pa.types.is_large_list(predictions.type)
+    if isinstance(predictions, np.ndarray):
+        return predictions.ndim == 2
+    first = next(iter(predictions), None) if not isinstance(predictions, (str, bytes)) else None
+    return isinstance(first, (list, tuple, np.ndarray))
+
+
+@dataclass(frozen=True)
+class CheckedSamples:
+    """The sampled answers of N items with their references, checked and as option indices.
+
+    ``answers``: int64 (N, max T_i), option indices, :data:`UNPARSEABLE` for an unparseable
+    sample, :data:`NO_SAMPLE` after an item's last sample; ``num_samples``: T_i, shape (N,);
+    ``references``: int64 (N,), real options; ``num_options``: K per item, shape (N,), or
+    None when the caller gave no K (answers are then only known to be indices >= 0).
+    """
+
+    answers: np.ndarray
+    num_samples: np.ndarray
+    references: np.ndarray
+    num_options: np.ndarray | None
+
+    @property
+    def width(self) -> int:
+        """Columns needed to count the votes: the largest K, else the largest index seen plus one."""
+        if self.num_options is not None:
+            return int(self.num_options.max())
+        return int(max(self.answers.max(), self.references.max())) + 1
+
+
+def check_samples(predictions: Any, references: Any, num_options: Any = None, *,
+                  single_answers: bool = False) -> CheckedSamples:
+    """Every check of sampled answers against their references, in one place.
+
+    ``predictions``: T_i answers per item (T_i may differ between items), or, with
+    ``single_answers``, also one answer per item (T = 1). ``references``: the correct
+    option per item. ``num_options``: K per item or one K for all; when given, answers and
+    references must lie among the item's options.
+    """
+    if single_answers and not _per_item_lists(predictions):
+        answers = answers_to_indices(predictions, "predictions", ndim=None)
+        if answers.ndim == 1:
+            answers = answers[:, None]
+        lengths = np.full(answers.shape[0], answers.shape[1], dtype=np.int64)
+    else:
+        answers, lengths = samples_to_indices(predictions, "predictions")
+    refs = answers_to_indices(references, "references", ndim=1)
+    n = check_same_length(predictions=answers.shape[0], references=refs.shape[0])
+    check_nonempty("predictions", n)
+    if answers.shape[1] == 0:
+        _fail("predictions", "has no answers", "at least one answer per item")
+    k = None
+    if num_options is not None:
+        k = check_num_options(num_options, n)
+        check_answers_in_options(answers, k, "predictions")
+    check_references(refs, k)
+    return CheckedSamples(answers, lengths, refs, k)
 
 
 def probabilities_to_array(values: Any, field: str = "predictions") -> tuple[np.ndarray, np.ndarray]:
@@ -440,6 +531,65 @@ def labels_to_array(labels: Sequence[Any] | Any, field: str) -> np.ndarray:
     if bad is not None and bad.any():
         _fail(field, "is missing (None/NaN)", "a group label for every item", bad)
     return array
+
+
+def group_masks(groups: Any, n: int, field: str = "groups") -> dict[str, np.ndarray]:
+    """Label -> boolean mask over the N items; labels become strings, in sorted order.
+
+    Labels of mixed types are compared as text; two different labels that print alike are
+    an error (they would merge into one group).
+    """
+    labels = labels_to_array(groups, field)
+    check_same_length(**{"predictions": n, field: labels.shape[0]})
+    try:
+        uniques, inverse = np.unique(labels, return_inverse=True)
+    except TypeError:  # labels of mixed types: compare them as text
+        uniques, inverse = np.unique(np.asarray([repr(x) for x in labels.tolist()]), return_inverse=True)
+        uniques = np.asarray([labels[np.flatnonzero(inverse == i)[0]] for i in range(uniques.size)], dtype=object)
+    keys = [str(u.item() if isinstance(u, np.generic) else u) for u in uniques]
+    if len(set(keys)) < len(keys):
+        clash = sorted({key for key in keys if keys.count(key) > 1})
+        _fail(field, f"has different labels that all print as {clash[0]!r}", "labels that differ as text")
+    masks = {key: inverse == i for i, key in enumerate(keys)}
+    return dict(sorted(masks.items()))
+
+
+def group_columns(groups: Any, *, severities_given: bool = False) -> dict[str, Any]:
+    """``groups`` as ``{column name: labels}``: a mapping as given (names non-empty strings),
+    one sequence of labels as the column ``"group"``, None as no column. With
+    ``severities_given`` the name ``"severity"`` is taken (the severities make that column)."""
+    if groups is None:
+        columns = {}
+    elif isinstance(groups, Mapping):
+        for name in groups:
+            if not isinstance(name, str) or not name:
+                _fail("groups", f"has the column name {name!r}", "a mapping from column names (str) to labels")
+        columns = dict(groups)
+    else:
+        columns = {"group": groups}
+    if severities_given and "severity" in columns:
+        _fail("groups", "has a column named 'severity' and `severities` was given", "one of the two")
+    return columns
+
+
+def check_pairing_groups(clean_ids: Any, groups: Any) -> None:
+    """``clean_ids`` pair items across severities, so they need the severity ``groups``."""
+    if clean_ids is not None and groups is None:
+        _fail("clean_ids", "was given without severity groups", "groups with the L0/L1/L2 of every item")
+
+
+def check_one_clean_item_per_id(level: np.ndarray, ids: np.ndarray, cluster: np.ndarray) -> None:
+    """At most one L0 item per ``clean_id`` (``cluster`` codes the ids, ``level`` is 0/1/2)."""
+    seen = np.bincount(cluster[level == 0], minlength=int(cluster.max()) + 1)
+    bad = (level == 0) & (seen[cluster] > 1)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        _fail(
+            "clean_ids",
+            f"is {plain(ids[first])!r}, shared by {int(seen[cluster[first]])} clean (L0) items",
+            "at most one L0 item per clean_id",
+            bad,
+        )
 
 
 def severities_to_levels(labels: Any, field: str = "severities") -> np.ndarray:

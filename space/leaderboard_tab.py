@@ -6,21 +6,20 @@ run folders (or one run folder), or ``hf://datasets/ORG/NAME[/SUBFOLDER]``: a Hu
 of run folders, of which only ``results.json``, ``run.json`` and the PNG plots are
 downloaded (``huggingface_hub.snapshot_download``). The table has, per run, accuracy at
 L0/L1/L2, the paired drops L1-L0 and L2-L0 (percentage points), Calibration Shift per
-level and the intra-model Dunning-Kruger verdict, read from ``results.json`` exactly as
-``medqdeg compare`` reads them. On request the paper's published L0/L1/L2 accuracies are
+level and the intra-model Dunning-Kruger verdict, read from ``results.json`` by the harness's
+one reader (``eval_harness.results``), the one ``medqdeg compare`` uses. On request the paper's published L0/L1/L2 accuracies are
 shown beside them as reference rows, named ``paper: MODEL`` (``paper_rows``).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
 from medqdeg.dataset_builder.vocabulary import DROP_NAMES, LEVEL_NAMES
-from medqdeg.eval_harness.report import dunning_kruger_verdict
+from medqdeg.eval_harness.results import headline, read_results
 
 from .safety import SpaceError
 
@@ -70,26 +69,18 @@ def _percent(value: float | None) -> float | None:
 def run_row(folder: Path, root: Path | None = None) -> dict[str, Any]:
     """One leaderboard row from ``folder/results.json``."""
     try:
-        results = json.loads((folder / "results.json").read_text())
+        figures = headline(read_results(folder))
     except (OSError, ValueError) as error:
         raise SpaceError(f"{folder.name}/results.json is not readable ({type(error).__name__}).") from error
     name = str(folder.relative_to(root)) if root is not None and folder != root else folder.name
-    row: dict[str, Any] = {"run": name, "model": results.get("model", "?"), "items": results.get("num_items", 0),
-                           "folder": str(folder)}
-    accuracy = results.get("accuracy") or {}
-    severity = ((accuracy.get("by") or {}).get("severity") or {}).get("groups", {})
-    drops = accuracy.get("drops") or {}
-    calibration = (results.get("calibration") or {})
-    calibration = calibration.get("sampling") or calibration.get("letter_probs") or {}
-    shifts = {level: figures.get("calibration_shift") for level, figures in (calibration.get("per_group") or {}).items()}
-    for level in LEVEL_NAMES:
-        row[f"acc {level}"] = _percent(severity.get(level, {}).get("accuracy"))
-    for name in DROP_NAMES:
-        row[f"drop {name}"] = _percent(drops.get(name, {}).get("drop"))
-    for level in LEVEL_NAMES:
-        shift = shifts.get(level)
+    row: dict[str, Any] = {"run": name, "model": figures.model, "items": figures.num_items, "folder": str(folder)}
+    for level, accuracy in zip(LEVEL_NAMES, figures.accuracy, strict=True):
+        row[f"acc {level}"] = _percent(accuracy)
+    for drop_name, drop in zip(DROP_NAMES, figures.drops, strict=True):
+        row[f"drop {drop_name}"] = _percent(drop)
+    for level, shift in zip(LEVEL_NAMES, figures.shifts, strict=True):
         row[f"shift {level}"] = None if shift is None else round(shift, 3)
-    row["Dunning-Kruger"] = dunning_kruger_verdict(calibration) or "-"
+    row["Dunning-Kruger"] = figures.verdict or "-"
     return row
 
 

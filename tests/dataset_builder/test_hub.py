@@ -130,6 +130,6 @@ def test_evaluate_released_source_from_the_hub_cache(hub_cache, tmp_path):
     assert main(["evaluate", "--source", "medqdeg-tsv", "--revision", COMMIT, "--output", str(out),
                  "--cache-dir", str(tmp_path / "ds"), "--samples", "2"]) == 0
     records = merge_records(out)
-    assert {level: sum(r["severity"] == level for r in records) for level in PUBLISHED_COUNTS} == PUBLISHED_COUNTS
-    assert {r["id"]: r["clean_id"] for r in records if r["severity"] != "L0"} == EXPECTED_TWINS
+    assert {level: sum(r.severity == level for r in records) for level in PUBLISHED_COUNTS} == PUBLISHED_COUNTS
+    assert {r.id: r.clean_id for r in records if r.severity != "L0"} == EXPECTED_TWINS
     assert "published by the" not in (out / "report.md").read_text()

@@ -27,13 +27,13 @@ def test_local_tiny_model_with_both_confidences(kind, tiny_model_dir, tmp_path, 
                  "--output", str(out), "--cache-dir", cache_dir])
     assert code == 0
     records = merge_records(out)
-    assert records and all(len(r["raw_outputs"]) == 2 for r in records)
-    assert all(abs(sum(r["letter_probs"]) - 1) < 1e-5 and len(r["letter_probs"]) == r["num_options"]
+    assert records and all(len(r.raw_outputs) == 2 for r in records)
+    assert all(abs(sum(r.letter_probs) - 1) < 1e-5 and len(r.letter_probs) == r.num_options
                for r in records)
-    assert all(0.0 <= r["confidence_letter_probs"] <= 1.0 for r in records)
+    assert all(0.0 <= r.confidence_letter_probs <= 1.0 for r in records)
     results = json.loads((out / "results.json").read_text())
     assert set(results["calibration"]) == {"sampling", "letter_probs"}
-    assert records[0]["backend"]["model"] == str(tiny_model_dir(kind))
+    assert records[0].backend["model"] == str(tiny_model_dir(kind))
     report = (out / "report.md").read_text()
     assert "## Calibration (letter probabilities)" in report
 
@@ -58,8 +58,8 @@ def test_against_transformers_serve_and_a_server_that_is_down(tmp_path_factory, 
                      "--output", str(out), "--cache-dir", cache_dir])
         assert code == 0
         records = merge_records(out)
-        assert records and all(len(r["raw_outputs"]) == 2 for r in records)
-        assert {r["severity"] for r in records} == {"L0", "L2"}
+        assert records and all(len(r.raw_outputs) == 2 for r in records)
+        assert {r.severity for r in records} == {"L0", "L2"}
     down = f"http://127.0.0.1:{free_port()}/v1"
     out = root / "down"
     code = main(["evaluate", "--backend", "openai", "--model", str(folder), "--base-url", down, "--limit", "1",

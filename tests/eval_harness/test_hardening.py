@@ -13,6 +13,8 @@ import pytest
 from medqdeg.eval_harness.cli import main
 from medqdeg.eval_harness.records import RecordWriter, finished_keys
 
+from .record_factory import make_record
+
 LIMIT = 2
 
 
@@ -53,7 +55,7 @@ def test_corrupt_middle_record_is_refused_with_its_line_number(finished_run, tmp
 
 def test_a_line_that_is_json_but_not_a_record_is_refused(tmp_path):
     with RecordWriter(tmp_path) as writer:
-        writer.finished({"key": "a", "id": "a", "severity": "L0"})
+        writer.finished(make_record("a"))
     path = next(tmp_path.glob("records-*.jsonl"))
     with path.open("a") as handle:
         handle.write("[1, 2]\n")

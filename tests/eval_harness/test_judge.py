@@ -123,7 +123,7 @@ def test_read_judge_answer_never_guesses():
 def test_only_unparseable_samples_go_to_the_judge_and_records_keep_both(judged_run):
     out, bodies = judged_run
     records = merge_records(out)
-    unparseable = [(r["raw_outputs"][i], r) for r in records for i, letter in enumerate(r["letters"])
+    unparseable = [(r.raw_outputs[i], r) for r in records for i, letter in enumerate(r.letters)
                    if letter is None]
     assert len(bodies) == len(unparseable) == 2 * len(records)
     assert sorted(quoted_reply(b) for b in bodies) == sorted(text for text, _ in unparseable)
@@ -131,14 +131,14 @@ def test_only_unparseable_samples_go_to_the_judge_and_records_keep_both(judged_r
         assert body["model"] == JUDGE and isinstance(body["messages"][-1]["content"], str)
         assert body["temperature"] == 0 and body["n"] == 1
     for record in records:
-        pick = stable_hash("mixed", record["id"]) % record["num_options"]
-        assert record["letters"][0] is not None and record["letters"][1:] == [None, None]  # the rules' letters
-        assert record["judge_letters"] == [None, OPTION_LETTERS[pick], None]
-        assert record["judge_outputs"] == [None, OPTION_LETTERS[pick], "none"]
-        assert record["letter_sources"] == ["rules", "judge", None]  # the judge's "none" stays unparseable
-        assert record["judge"]["backend"]["model"] == JUDGE and record["judge_id"]
+        pick = stable_hash("mixed", record.id) % record.num_options
+        assert record.letters[0] is not None and record.letters[1:] == [None, None]  # the rules' letters
+        assert record.judge_letters == [None, OPTION_LETTERS[pick], None]
+        assert record.judge_outputs == [None, OPTION_LETTERS[pick], "none"]
+        assert record.letter_sources == ["rules", "judge", None]  # the judge's "none" stays unparseable
+        assert record.judge["backend"]["model"] == JUDGE and record.judge_id
     lines = [json.loads(line) for path in out.glob("judge-*.jsonl") for line in path.read_text().splitlines()]
-    assert {line["key"]: line["letters"] for line in lines} == {r["key"]: r["letters"] for r in records}
+    assert {line["key"]: line["letters"] for line in lines} == {r.key: r.letters for r in records}
 
 
 def test_the_report_gives_both_accuracies_as_computed_directly(judged_run):
@@ -152,14 +152,14 @@ def test_the_report_gives_both_accuracies_as_computed_directly(judged_run):
     assert "## With the answer judge (not the paper's setting)" in report
     rows = {line.split(" | ")[0]: line for line in report.splitlines() if line.startswith("| rules")}
     assert set(rows) == {"| rules only (default; the paper's setting)", f"| rules, then the judge ({JUDGE})"}
-    for name, section, pick in (("rules only", results, lambda r: r["letters"]),
+    for name, section, pick in (("rules only", results, lambda r: r.letters),
                                 ("rules, then the judge", judge,
-                                 lambda r: [rule or r["judge_letters"][i] for i, rule in enumerate(r["letters"])])):
+                                 lambda r: [rule or r.judge_letters[i] for i, rule in enumerate(r.letters)])):
         row = next(line for key, line in rows.items() if key.startswith(f"| {name}"))
         for level in LEVEL_NAMES:
-            chosen = [r for r in records if r["severity"] == level]
-            scores = score_samples([pick(r) for r in chosen], [r["answer"] for r in chosen],
-                                   [r["num_options"] for r in chosen])
+            chosen = [r for r in records if r.severity == level]
+            scores = score_samples([pick(r) for r in chosen], [r.answer for r in chosen],
+                                   [r.num_options for r in chosen])
             accuracy = float(np.mean(scores.majority_correct))
             shift = calibration_shift(scores.confidence, scores.majority_correct)
             assert section["accuracy"]["by"]["severity"]["groups"][level]["accuracy"] == pytest.approx(accuracy)
@@ -174,9 +174,9 @@ def test_without_the_flag_nothing_changes(plain_run, judged_run):
     assert "judge_model" not in json.loads((plain_run / "run.json").read_text())["config"]
     assert "judge_model" in json.loads((out / "run.json").read_text())["config"]
     plain, judged = merge_records(plain_run), merge_records(out)
-    assert not any("judge_letters" in r for r in plain)
+    assert not any("judge_letters" in r.to_json() for r in plain)
     fields = ("latency_s", "judge", "judge_id", "judge_letters", "judge_outputs", "letter_sources")
-    assert [_without(r, *fields) for r in plain] == [_without(r, *fields) for r in judged]
+    assert [_without(r.to_json(), *fields) for r in plain] == [_without(r.to_json(), *fields) for r in judged]
     plain_results = json.loads((plain_run / "results.json").read_text())
     judged_results = json.loads((out / "results.json").read_text())
     assert "with_judge" not in plain_results
@@ -221,7 +221,7 @@ def _check_failed_then_resume(out, cache_dir, judge_url, summary):
     assert summary.judge_failed and all("500" in error for _, error in summary.judge_failed)
     records = merge_records(out)
     failed = {item for item, _ in summary.judge_failed}
-    assert {r["id"] for r in records if r.get("judge_letters") is None} == failed
+    assert {r.id for r in records if r.judge_letters is None} == failed
     results = json.loads((out / "results.json").read_text())
     assert results["with_judge"]["records_not_judged"] == len(failed)
     assert f"{len(failed)} item(s) with unparseable samples were not judged" in (out / "report.md").read_text()
@@ -229,7 +229,7 @@ def _check_failed_then_resume(out, cache_dir, judge_url, summary):
     config.resume = True
     summary = evaluate(config, backend=MixedBackend())
     assert summary.judged == len(failed) and not summary.judge_failed
-    assert all(r.get("judge_letters") is not None for r in merge_records(out))
+    assert all(r.judge_letters is not None for r in merge_records(out))
 
 
 def test_cli_flags_and_the_key_is_never_written(tmp_path, server, cache_dir, capsys):
@@ -241,10 +241,10 @@ def test_cli_flags_and_the_key_is_never_written(tmp_path, server, cache_dir, cap
     printed = capsys.readouterr().out
     assert f"answer judge {JUDGE}:" in printed and "With the answer judge" in printed
     records = merge_records(out)
-    assert all(r.get("judge_letters") is not None for r in records if None in r["letters"])
-    assert any(source == "judge" for r in records for source in r.get("letter_sources") or [])
+    assert all(r.judge_letters is not None for r in records if None in r.letters)
+    assert any(source == "judge" for r in records for source in r.letter_sources or [])
     judged = [b for b in server.chat_bodies() if b["model"] == JUDGE][before:]
-    assert len(judged) == sum(letter is None for r in records for letter in r["letters"]) > 0
+    assert len(judged) == sum(letter is None for r in records for letter in r.letters) > 0
     with server.lock:
         assert {r["authorization"] for r in server.requests} == {f"Bearer {FAKE_KEY}"}
     for folder in (out, *(p for p in tmp_path.parent.glob("*") if p.is_dir())):

@@ -4,6 +4,7 @@ the paper's published figures beside a run of a model it reports."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from medqdeg.eval_harness.cli import main
 from medqdeg.eval_harness.paper import match_paper_model
 from medqdeg.eval_harness.records import merge_records
 from medqdeg.eval_harness.report import report_markdown, summarize_records
+from medqdeg.eval_harness.scoring import score_records
 from medqdeg.metrics.accuracy import paired_dunning_kruger
 from tests.released_fixture import EXPECTED_TWINS, PUBLISHED_COUNTS, write_released
 
@@ -28,17 +30,17 @@ def released_run(tmp_path_factory):
 
 def test_evaluate_released_source_end_to_end(released_run):
     records = merge_records(released_run)
-    counts = {level: sum(r["severity"] == level for r in records) for level in ("L0", "L1", "L2")}
+    counts = {level: sum(r.severity == level for r in records) for level in ("L0", "L1", "L2")}
     assert counts == PUBLISHED_COUNTS
-    assert {r["id"]: r["clean_id"] for r in records if r["severity"] != "L0"} == EXPECTED_TWINS
+    assert {r.id: r.clean_id for r in records if r.severity != "L0"} == EXPECTED_TWINS
     results = json.loads((released_run / "results.json").read_text())
     assert results["pairing"] == {"degraded": 15, "without_twin": 1}
     drop = results["accuracy"]["drops"]["L2-L0"]
     assert drop["num_pairs"] == 6 and drop["num_unmatched"] == 1
     # the paired drop is the difference of the two paired accuracies the report prints
     assert drop["drop"] == pytest.approx(drop["degraded_accuracy"] - drop["clean_accuracy"])
-    pairs = [(r["correct"], next(t["correct"] for t in records if t["id"] == r["clean_id"]))
-             for r in records if r["severity"] == "L2" and r["clean_id"]]
+    pairs = [(r.correct, next(t.correct for t in records if t.id == r.clean_id))
+             for r in records if r.severity == "L2" and r.clean_id]
     assert drop["drop"] == pytest.approx(np.mean([a - b for a, b in pairs]))
     report = (released_run / "report.md").read_text()
     assert "A *paired drop*" in report and "6 pairs over" in report
@@ -57,8 +59,8 @@ def test_category_table_l0_is_the_twins_accuracy_the_plot_draws(released_run):
 
 
 def test_paper_figures_sit_beside_a_run_of_a_paper_model(released_run):
-    records = [dict(r, model="gpt-4o") for r in merge_records(released_run)]
-    results = summarize_records(records, n_bootstrap=50)
+    records = [replace(r, model="gpt-4o") for r in merge_records(released_run)]
+    results = summarize_records(records, score_records(records), n_bootstrap=50)
     paper = match_paper_model("gpt-4o")
     assert results["paper"]["accuracy"] == paper.accuracy
     report = report_markdown(results)

@@ -22,7 +22,7 @@ def test_resumed_run_samples_what_an_uninterrupted_run_samples(tiny_model_dir, t
 
     whole = tmp_path / "whole"
     evaluate(config(whole), report=False)
-    reference = {r["key"]: r["raw_outputs"] for r in merge_records(whole)}
+    reference = {r.key: r.raw_outputs for r in merge_records(whole)}
     assert len(reference) >= 4
 
     stopped = tmp_path / "stopped"  # killed after its first record: the rest is batched anew on resume
@@ -32,6 +32,6 @@ def test_resumed_run_samples_what_an_uninterrupted_run_samples(tiny_model_dir, t
         path.write_text("".join(lines[:1]))
     summary = evaluate(config(stopped, resume=True), report=False)
     assert summary.skipped == 1 and summary.answered == len(reference) - 1
-    resumed = {r["key"]: r["raw_outputs"] for r in merge_records(stopped)}
+    resumed = {r.key: r.raw_outputs for r in merge_records(stopped)}
     assert resumed == reference
     assert len({tuple(texts) for texts in reference.values()}) > 1  # real samples, not one constant answer

@@ -19,6 +19,8 @@ from medqdeg.eval_harness.cli import main
 from medqdeg.eval_harness.records import RecordWriter, finished_keys, iter_records, merge_records
 from medqdeg.eval_harness.run import EvalConfig, evaluate
 
+from .record_factory import make_record
+
 LIMIT = 5
 
 
@@ -44,12 +46,12 @@ def _items(cache_dir: str) -> Counter:
 
 def test_cli_default_writes_records_report_and_plots(reference_run, cache_dir, capsys):
     records = merge_records(reference_run)
-    assert Counter(r["severity"] for r in records) == _items(cache_dir)
+    assert Counter(r.severity for r in records) == _items(cache_dir)
     record = records[0]
     for field in ("key", "id", "clean_id", "model", "backend", "prompt_hash", "raw_outputs", "letters", "votes",
                   "confidence", "correct", "latency_s", "prompt_tokens", "completion_tokens"):
-        assert field in record, field
-    assert len(record["raw_outputs"]) == 3 and record["model"] == "chance"
+        assert field in record.to_json(), field
+    assert len(record.raw_outputs) == 3 and record.model == "chance"
     results = json.loads((reference_run / "results.json").read_text())
     assert results["num_items"] == len(records) and results["num_failed"] == 0
     report = (reference_run / "report.md").read_text()
@@ -62,8 +64,8 @@ def test_cli_default_writes_records_report_and_plots(reference_run, cache_dir, c
 
 def test_chance_accuracy_is_near_one_over_k(reference_run):
     records = merge_records(reference_run)
-    expected = sum(1 / r["num_options"] for r in records) / len(records)
-    observed = sum(r["sample_correct"] for r in records) / len(records)
+    expected = sum(1 / r.num_options for r in records) / len(records)
+    observed = sum(r.sample_correct for r in records) / len(records)
     assert abs(observed - expected) < 0.15
 
 
@@ -78,14 +80,14 @@ def test_existing_output_needs_resume(reference_run, cache_dir, capsys):
 
 def test_a_torn_last_line_is_cut_before_appending(tmp_path):
     with RecordWriter(tmp_path) as writer:
-        writer.finished({"key": "a", "id": "a", "severity": "L0"})
+        writer.finished(make_record("a"))
     path = next(tmp_path.glob("records-*.jsonl"))
     with path.open("a") as handle:
         handle.write('{"key": "b", "id": "b", "sev')  # a crash in the middle of a write
     assert finished_keys(tmp_path) == {"a"}
     with RecordWriter(tmp_path) as writer:
-        writer.finished({"key": "c", "id": "c", "severity": "L0"})
-    assert [r["key"] for r in iter_records(tmp_path)] == ["a", "c"]
+        writer.finished(make_record("c"))
+    assert [r.key for r in iter_records(tmp_path)] == ["a", "c"]
 
 
 class FlakyBackend(ChanceBackend):
@@ -101,8 +103,8 @@ class FlakyBackend(ChanceBackend):
 
 
 def test_failures_are_recorded_not_guessed_and_resume_asks_them_again(tmp_path, cache_dir, reference_run):
-    reference = {r["key"]: r for r in merge_records(reference_run)}
-    fail = {r["id"] for r in list(reference.values())[:3]}
+    reference = {r.key: r for r in merge_records(reference_run)}
+    fail = {r.id for r in list(reference.values())[:3]}
     config = EvalConfig(limit=LIMIT, output=tmp_path / "run", cache_dir=cache_dir)
     summary = evaluate(config, backend=FlakyBackend(fail))
     assert sorted(item for item, _ in summary.failed) == sorted(fail)
@@ -112,9 +114,9 @@ def test_failures_are_recorded_not_guessed_and_resume_asks_them_again(tmp_path, 
     config.resume = True
     second = evaluate(config, backend=ChanceBackend())
     assert second.answered == 3 and second.skipped == len(reference) - 3 and not second.failed
-    merged = {r["key"]: r for r in merge_records(tmp_path / "run")}
+    merged = {r.key: r for r in merge_records(tmp_path / "run")}
     assert merged.keys() == reference.keys()
-    assert all(merged[k]["letters"] == reference[k]["letters"] for k in merged)
+    assert all(merged[k].letters == reference[k].letters for k in merged)
 
 
 SLOW_RUN = """
@@ -144,13 +146,13 @@ def test_resume_after_killing_the_process_loses_nothing_and_duplicates_nothing(t
     assert 4 <= partial < len(merge_records(reference_run))
     assert main(["evaluate", "--limit", str(LIMIT), "--output", str(out), "--cache-dir", cache_dir,
                  "--resume"]) == 0
-    keys = [r["key"] for r in iter_records(out)]
+    keys = [r.key for r in iter_records(out)]
     assert len(keys) == len(set(keys))  # none twice
-    assert set(keys) == {r["key"] for r in merge_records(reference_run)}  # none lost
+    assert set(keys) == {r.key for r in merge_records(reference_run)}  # none lost
 
 
 def _letters(folder: Path) -> dict[str, list]:
-    return {r["key"]: r["letters"] for r in merge_records(folder)}
+    return {r.key: r.letters for r in merge_records(folder)}
 
 
 def test_manual_shards_merge_to_the_single_process_result(tmp_path, cache_dir, reference_run):
@@ -200,7 +202,7 @@ def test_unparseable_answers_are_recorded_and_score_zero(tmp_path, cache_dir):
     evaluate(EvalConfig(limit=2, output=tmp_path / "run", cache_dir=cache_dir, splits=("L0",)),
              backend=GibberishBackend())
     records = merge_records(tmp_path / "run")
-    assert records and all(r["letters"] == [None, None, None] and r["num_unparseable"] == 3 for r in records)
-    assert all(r["correct"] == 0.0 and r["confidence"] == 0.0 and r["votes"] == {} for r in records)
+    assert records and all(r.letters == [None, None, None] and r.num_unparseable == 3 for r in records)
+    assert all(r.correct == 0.0 and r.confidence == 0.0 and r.votes == {} for r in records)
     results = json.loads((tmp_path / "run" / "results.json").read_text())
     assert results["calibration"]["sampling"]["num_unparseable"] == 3 * len(records)
