@@ -53,17 +53,8 @@ from typing import Any
 
 from ..errors import InvalidInputError, MedQDegError
 from ..items import LETTERS, CleanItem
-from .files import (
-    check_image_file,
-    image_file_loader,
-    jsonl_records,
-    options_from_letters,
-    place,
-    raise_csv_field_limit,
-    resolve,
-    text,
-    where,
-)
+from . import files
+from .files import place, text, where
 
 TABLE_KEYS = ("id", "image", "question", "options", "answer", "modality", "capability", "skill",
               "source", "origin", "license")
@@ -127,17 +118,17 @@ def _table_item(record: Mapping[str, Any], location: str, folder: Path, stem: st
                                     item=here)
         options = [text(option) for option in raw_options]
     else:
-        options = options_from_letters(record, here)
+        options = files.options_from_letters(record, here)
     image_name = text(record.get("image"))
     if not image_name:
         raise InvalidInputError("image", "is missing or empty", "an image path relative to the file's folder",
                                 item=here)
-    image_path = resolve(folder, image_name)
-    check_image_file(image_path, here, "image", "an image path relative to the file's folder")
+    image_path = files.resolve(folder, image_name)
+    files.check_image_file(image_path, here, "image", "an image path relative to the file's folder")
     extra = {str(k): text(v) if not isinstance(v, list | dict) else json.dumps(v)
              for k, v in record.items() if k not in TABLE_KEYS and k not in LETTERS and k is not None}
     return CleanItem(
-        id=item_id, image=image_file_loader(image_path, here), question=text(record.get("question")),
+        id=item_id, image=files.image_file_loader(image_path, here), question=text(record.get("question")),
         options=options, answer=answer_letter(record.get("answer"), options, here),
         modality=text(record.get("modality")), source=text(record.get("source")) or stem,
         capability=text(record.get("capability")) or None, skill=text(record.get("skill")) or None,
@@ -149,7 +140,7 @@ def _table_item(record: Mapping[str, Any], location: str, folder: Path, stem: st
 def jsonl_items(data_dir: Path | None) -> Iterator[CleanItem | MedQDegError]:
     """Items of a JSONL file (see the module docstring); a bad line is yielded as an error."""
     path = _single_file(data_dir, ".jsonl", "jsonl")
-    for location, record in jsonl_records(path):
+    for location, record in files.jsonl_records(path):
         if isinstance(record, InvalidInputError):
             yield record
             continue
@@ -162,7 +153,7 @@ def jsonl_items(data_dir: Path | None) -> Iterator[CleanItem | MedQDegError]:
 def csv_items(data_dir: Path | None) -> Iterator[CleanItem | MedQDegError]:
     """Items of a CSV file with a header row (see the module docstring)."""
     path = _single_file(data_dir, ".csv", "csv")
-    raise_csv_field_limit()
+    files.raise_csv_field_limit()
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         for number, row in enumerate(reader, 1):
