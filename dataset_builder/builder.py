@@ -24,19 +24,18 @@ import datasets
 import numpy as np
 from PIL import Image
 
-from .degradations import ENGINE_VERSION, degrade, get_degradation, list_degradations
-from .degradations.conversion import check_image
+from .degradations import ENGINE_VERSION, check_image, degrade, get_degradation, list_degradations
 from .errors import InvalidInputError, MedQDegError
-from .items import LETTERS, CleanItem
+from .items import CleanItem
 from .modalities import MODALITIES
 from .protocol import plan_item
 from .released import pair_twins
 from .sources import ON_ERROR, SOURCES, SkipReport, is_released_source, iter_source
+from .vocabulary import CITATION, LEVEL_NAMES, OPTION_LETTERS, level_name, parse_level
 
 BUILDER_VERSION = "0.2.0"
 CODE_VERSION = f"builder-{BUILDER_VERSION}-engine-{ENGINE_VERSION}"
 """Part of the cache key: generated data is rebuilt whenever it changes."""
-SPLITS = ("L0", "L1", "L2")
 SHARDS = 16
 CHUNK = 8
 PNG_COMPRESS_LEVEL = 1
@@ -52,11 +51,11 @@ FEATURES = datasets.Features({
     "image": datasets.Image(),
     "question": datasets.Value("string"),
     "options": datasets.List(datasets.Value("string")),
-    "answer": datasets.ClassLabel(names=list(LETTERS)),
+    "answer": datasets.ClassLabel(names=list(OPTION_LETTERS)),
     "modality": datasets.ClassLabel(names=list(MODALITIES)),
     "degradation": datasets.ClassLabel(names=[NO_DEGRADATION, *_TYPES]),
     "category": datasets.ClassLabel(names=[NO_DEGRADATION, *_CATEGORIES]),
-    "severity": datasets.ClassLabel(names=list(SPLITS)),
+    "severity": datasets.ClassLabel(names=list(LEVEL_NAMES)),
     "capability": datasets.Value("string"),
     "skill": datasets.Value("string"),
     "source": datasets.Value("string"),
@@ -155,12 +154,12 @@ class MedQDeg(datasets.GeneratorBasedBuilder):
         )
 
     def _split_generators(self, dl_manager) -> list[datasets.SplitGenerator]:
-        splits = ("L0",) if self.config.degradation == NO_DEGRADATION else SPLITS
+        splits = LEVEL_NAMES[:1] if self.config.degradation == NO_DEGRADATION else LEVEL_NAMES
         return [datasets.SplitGenerator(name=split, gen_kwargs={"split": split, "shards": list(range(SHARDS))})
                 for split in splits]
 
     def _generate_examples(self, split: str, shards: list[int]) -> Iterator[tuple[str, dict]]:
-        level = SPLITS.index(split)
+        level = parse_level(split, field="split")
         report = SkipReport()
         for shard in shards:
             for item in self._shard(shard, report):
@@ -304,7 +303,7 @@ class MedQDeg(datasets.GeneratorBasedBuilder):
             "modality": item.modality,
             "degradation": degradation if known else NO_DEGRADATION,
             "category": get_degradation(degradation).category if known else NO_DEGRADATION,
-            "severity": SPLITS[level],
+            "severity": level_name(level),
             "capability": item.capability,
             "skill": item.skill,
             "source": item.source,
@@ -336,9 +335,3 @@ def png_bytes(image) -> bytes:
     picture.save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
     return buffer.getvalue()
 
-
-CITATION = """@article{medqdeg2026,
-  title   = {MedQ-Deg: A Multidimensional Benchmark for Evaluating MLLMs Across Medical Image Quality Degradations},
-  journal = {arXiv preprint arXiv:2603.07769},
-  year    = {2026}
-}"""

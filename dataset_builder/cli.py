@@ -21,6 +21,7 @@ from .errors import ModalityMismatchError
 from .image_files import display, read_ct_values, read_image, write_image
 from .sample_images import CATALOGUE, load_sample
 from .sources import SOURCES
+from .vocabulary import DEGRADED_LEVELS
 
 
 def _degrade(args: argparse.Namespace) -> int:
@@ -46,14 +47,13 @@ def _degrade(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from .degradations import list_degradations
-    from .degradations.params import describe_table
+    from .degradations import describe_table, list_degradations
 
     for spec in list_degradations(args.modality):
         modalities = ", ".join(sorted(spec.modalities)) if spec.modalities else "all"
         print(f"{spec.name:24} {spec.category:16} {modalities}")
         print(f"{'':24} {spec.summary}")
-        for level in (1, 2):
+        for level in DEGRADED_LEVELS:
             print(f"{'':24} L{level}: {describe_table(spec.levels[level])}")
     return 0
 

@@ -7,25 +7,26 @@ Importing this package registers every type (each module registers its own).
 """
 
 from . import ct, general, motion, mri, pathology  # noqa: F401  (registration side effect)
+from .conversion import check_image
 from .engine import (
     ENGINE_VERSION,
     DegradationRecord,
     degrade,
     list_degradations,
-    parse_level,
     replay,
 )
-from .registry import CATEGORIES, LEVELS, Degradation, get_degradation
+from .params import describe_table
+from .registry import CATEGORIES, Degradation, get_degradation
 
 __all__ = [
     "CATEGORIES",
     "ENGINE_VERSION",
-    "LEVELS",
     "Degradation",
     "DegradationRecord",
+    "check_image",
     "degrade",
+    "describe_table",
     "get_degradation",
     "list_degradations",
-    "parse_level",
     "replay",
 ]

@@ -73,8 +73,8 @@ from urllib.parse import urlsplit
 
 from PIL import Image
 
-from medqdeg.dataset_builder.degradations.rng import stable_hash
 from medqdeg.dataset_builder.errors import InvalidInputError
+from medqdeg.dataset_builder.vocabulary import stable_hash
 
 from .base import Answer, GenerationSettings, Query
 
