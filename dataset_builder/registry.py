@@ -3,7 +3,7 @@
 The degradation types, the clean sources and the model backends each live in one
 ``Registry``. An entry is added eagerly with the ``register`` decorator (or ``add``), or
 lazily with ``add_lazy(name, "package.module:object")``: the module is imported only when
-the name is first looked up, so a backend's heavy libraries are not loaded just to list the
+the name is looked up, so a backend's heavy libraries are not loaded just to list the
 choices of the command line. Every object, eager or lazy, passes the registry's type check
 before it can be returned.
 
@@ -34,7 +34,7 @@ T = TypeVar("T")
 
 @dataclass
 class _Entry:
-    """One registered name: its object, or the ``"module:object"`` path it will be imported from."""
+    """One registered name: its object, or (``lazy``) the ``"module:object"`` path it is imported from."""
 
     target: Any
     lazy: bool
@@ -70,22 +70,25 @@ class Registry(Generic[T]):
         self._insert(name, _Entry(obj, lazy=False, metadata=metadata), aliases)
 
     def add_lazy(self, name: str, target: str, *, aliases: Iterable[str] = (), **metadata: Any) -> None:
-        """Register ``"package.module:object"`` under ``name``; imported and checked on first ``get``."""
+        """Register ``"package.module:object"`` under ``name``; imported and checked by ``get``."""
         module, _, attribute = target.partition(":")
         if not module or not attribute:
             raise InvalidInputError("target", f"is {target!r}", "'package.module:object'", item=name)
         self._insert(name, _Entry(target, lazy=True, metadata=metadata), aliases)
 
     def get(self, name: str) -> T:
-        """The object registered under ``name`` or one of its aliases (a lazy one is imported now)."""
+        """The object registered under ``name`` or one of its aliases.
+
+        A lazy entry is looked up in its module at every call (Python imports the module
+        once), so it is always the module's current object, checked."""
         canonical = self.canonical(name)
         entry = self._entries[canonical]
-        if entry.lazy:
-            module, _, attribute = entry.target.partition(":")
-            obj = getattr(importlib.import_module(module), attribute)
-            self._check(canonical, obj)
-            entry.target, entry.lazy = obj, False
-        return entry.target
+        if not entry.lazy:
+            return entry.target
+        module, _, attribute = entry.target.partition(":")
+        obj = getattr(importlib.import_module(module), attribute)
+        self._check(canonical, obj)
+        return obj
 
     def canonical(self, name: str) -> str:
         """The registered name that ``name`` is, or is an alias of; else an error listing the names."""
@@ -108,7 +111,8 @@ class Registry(Generic[T]):
 
     def _check(self, name: str, obj: Any) -> None:
         if not self._accepts(obj):
-            raise InvalidInputError(self.kind, f"registers a {type(obj).__name__}", self._expected, item=name)
+            raise InvalidInputError(self.kind, f"registers an object of type {type(obj).__name__}", self._expected,
+                                    item=name)
 
     def _insert(self, name: str, entry: _Entry, aliases: Iterable[str]) -> None:
         aliases = tuple(aliases)

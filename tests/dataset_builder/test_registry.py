@@ -79,7 +79,7 @@ def test_repeated_aliases_are_refused():
 
 def test_the_type_check_refuses_an_object_of_the_wrong_kind():
     registry = shapes()
-    with pytest.raises(InvalidInputError, match=r"square: field `shape` registers a int; expected a function"):
+    with pytest.raises(InvalidInputError, match=r"square: field `shape` registers an object of type int; expected a function"):
         registry.register("square")(4)
     assert "square" not in registry
 
@@ -98,7 +98,7 @@ def lazy_module(tmp_path, monkeypatch):
     sys.modules.pop(name, None)
 
 
-def test_a_lazy_entry_is_imported_on_first_lookup_only(lazy_module):
+def test_a_lazy_entry_is_imported_on_lookup_only_and_is_the_modules_current_object(lazy_module, monkeypatch):
     registry = shapes()
     registry.add_lazy("circle", f"{lazy_module}:circle", aliases=("round",), curved=True)
     assert registry.names() == ["circle"] and registry.metadata("round") == {"curved": True}
@@ -106,12 +106,14 @@ def test_a_lazy_entry_is_imported_on_first_lookup_only(lazy_module):
     circle = registry.get("round")
     assert circle(2) == 12 and lazy_module in sys.modules
     assert registry.get("circle") is circle
+    monkeypatch.setattr(sys.modules[lazy_module], "circle", len)  # as a test double would
+    assert registry.get("circle") is len
 
 
 def test_a_lazy_entry_is_type_checked_when_imported(lazy_module):
     registry = shapes()
     registry.add_lazy("seven", f"{lazy_module}:NOT_A_FUNCTION")
-    with pytest.raises(InvalidInputError, match=r"seven: field `shape` registers a int"):
+    with pytest.raises(InvalidInputError, match=r"seven: field `shape` registers an object of type int"):
         registry.get("seven")
 
 
