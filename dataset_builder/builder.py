@@ -30,7 +30,7 @@ from .items import CleanItem
 from .modalities import MODALITIES
 from .protocol import plan_item
 from .released import pair_twins
-from .sources import ON_ERROR, SkipReport, is_released_source, iter_source, source_names
+from .sources import ON_ERROR, SOURCES, SkipReport, is_released_source, iter_source
 from .vocabulary import CITATION, LEVEL_NAMES, OPTION_LETTERS, level_name, parse_level
 
 BUILDER_VERSION = "0.2.0"
@@ -109,14 +109,13 @@ class MedQDegConfig(datasets.BuilderConfig):
 
     def validate(self) -> None:
         """Refuse unknown sources, types and policies before anything is generated."""
-        if self.source not in source_names():
-            raise InvalidInputError("source", f"is {self.source!r}", f"one of {', '.join(source_names())}")
+        SOURCES.canonical(self.source)  # an unknown name raises, listing the sources
         if self.on_error not in ON_ERROR:
             raise InvalidInputError("on_error", f"is {self.on_error!r}", "'raise' or 'skip'")
         if self.degradation not in (None, NO_DEGRADATION):
             get_degradation(self.degradation)
-        for name in self.types or ():
-            get_degradation(name)
+        if self.types is not None:  # the paper's spellings (aliases) become the types' own names
+            self.types = tuple(get_degradation(name).name for name in self.types)
         if not isinstance(self.redegrade, bool):
             raise InvalidInputError("redegrade", f"is {self.redegrade!r}", "True or False")
         if self.limit is not None and self.limit < 1:

@@ -20,6 +20,7 @@ import numpy as np
 from .errors import ModalityMismatchError
 from .image_files import display, read_ct_values, read_image, write_image
 from .sample_images import CATALOGUE, load_sample
+from .sources import SOURCES
 from .vocabulary import DEGRADED_LEVELS
 
 
@@ -157,7 +158,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     build = commands.add_parser("build-dataset", help="export configurations as Parquet + dataset card")
     build.add_argument("configs", nargs="*", help="configurations (default: default); e.g. clean sparse_view")
     build.add_argument("--out", required=True, help="output folder")
-    build.add_argument("--source", help="clean source (default: embedded)")
+    build.add_argument("--source", help=f"clean source: {', '.join(SOURCES.names())} (default: embedded)")
     build.add_argument("--data-dir", help="the source's data location (default: the Hub, for external sources)")
     build.add_argument("--revision", help="branch, tag or commit of the source's Hub dataset (no --data-dir)")
     build.add_argument("--redegrade", action="store_true",

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from medqdeg.dataset_builder.cli import add_commands as add_dataset_commands
 from medqdeg.dataset_builder.errors import InvalidInputError, MedQDegError
+from medqdeg.dataset_builder.sources import SOURCES
 from medqdeg.dataset_builder.vocabulary import LEVEL_NAMES
 from medqdeg.metrics.cli import add_commands as add_metric_commands
 from medqdeg.space.cli import add_commands as add_space_commands
@@ -103,10 +104,10 @@ def _compare(args: argparse.Namespace) -> int:
 def _add_evaluate(commands: argparse._SubParsersAction) -> None:
     run = commands.add_parser("evaluate", help="run a model (default: the chance baseline) on MedQ-Deg")
     run.add_argument("--model", help="Hub id, local folder, or API model name (default: chance baseline)")
-    run.add_argument("--backend", default="auto", choices=["auto", *BACKENDS],
+    run.add_argument("--backend", default="auto", choices=["auto", *BACKENDS.names()],
                      help="inference-providers: a Hub model through the Hugging Face router, token from $HF_TOKEN")
     run.add_argument("--config", default="default", help="MedQ-Deg configuration (default, clean, a type)")
-    run.add_argument("--source", default="embedded")
+    run.add_argument("--source", default="embedded", help=f"clean source: {', '.join(SOURCES.names())}")
     run.add_argument("--data-dir", help="the source's files; without it an external source is fetched from the Hub")
     run.add_argument("--revision", help="branch, tag or commit of the source's Hub dataset (no --data-dir)")
     run.add_argument("--limit", type=int, help="first N clean items")

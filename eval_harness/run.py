@@ -90,13 +90,12 @@ class EvalConfig:
         if self.max_new_tokens < 1:
             raise InvalidInputError("max_new_tokens", f"is {self.max_new_tokens}", "at least 1 token")
         from medqdeg.dataset_builder.builder import MedQDeg
-        from medqdeg.dataset_builder.sources import source_names
+        from medqdeg.dataset_builder.sources import SOURCES
 
         configs = [config.name for config in MedQDeg.BUILDER_CONFIGS]
         if self.dataset_config not in configs:
             raise InvalidInputError("config", f"is {self.dataset_config!r}", f"one of {', '.join(configs)}")
-        if self.source not in source_names():
-            raise InvalidInputError("source", f"is {self.source!r}", f"one of {', '.join(source_names())}")
+        SOURCES.canonical(self.source)  # an unknown name raises, listing the sources
         check_output_folder(Path(self.output))
 
     def generation(self) -> GenerationSettings:

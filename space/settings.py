@@ -51,10 +51,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from medqdeg.dataset_builder.errors import InvalidInputError
+from medqdeg.eval_harness.backends import BACKENDS
 
 ENV_PREFIX = "MEDQDEG_SPACE_"
 CHANCE = "chance"
-BACKENDS = ("chance", "transformers", "openai", "inference-providers")
 PROVIDERS_PREFIX = "inference-providers:"
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
@@ -162,7 +162,8 @@ class SpaceSettings:
             raise InvalidInputError("models", "has a label twice", "one label per model")
         for entry in self.models:
             if entry.backend not in BACKENDS:
-                raise InvalidInputError("models", f"has backend {entry.backend!r}", f"one of {BACKENDS}")
+                raise InvalidInputError("models", f"has backend {entry.backend!r}",
+                                        f"one of {', '.join(BACKENDS.names())}")
 
     @property
     def allowlist(self) -> tuple[ModelEntry, ...]:

@@ -139,6 +139,7 @@ def degrade(
     spans ``ct.DEFAULT_FIELD_OF_VIEW``).
     """
     spec = get_degradation(name)
+    name = spec.name  # an alias (the paper's spelling) draws and records as the type's own name
     item = item_id or None
     level = parse_level(level, item=item)
     canonical = _check_modality(spec, modality, force, item)

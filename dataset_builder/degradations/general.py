@@ -97,7 +97,7 @@ BRIGHTNESS_LEVELS = {
 }
 
 
-@register("adjust_brightness", category="intensity", levels=BRIGHTNESS_LEVELS)
+@register("adjust_brightness", category="intensity", levels=BRIGHTNESS_LEVELS, aliases=("brightness",))
 def adjust_brightness(image: np.ndarray, *, lift: float) -> np.ndarray:
     """Display brightness: a tone curve on the object that keeps the black and white points.
 
@@ -154,7 +154,7 @@ CONTRAST_LEVELS = {
 }
 
 
-@register("reduce_contrast", category="intensity", levels=CONTRAST_LEVELS)
+@register("reduce_contrast", category="intensity", levels=CONTRAST_LEVELS, aliases=("contrast",))
 def reduce_contrast(image: np.ndarray, *, factor: float, model: str) -> np.ndarray:
     """Contrast reduced to ``factor`` (0-1) of the original, as the modality's physics does it.
 
@@ -218,7 +218,8 @@ L2 one 5-6x coarser (85-100). A 2x coarser matrix alone is hardly visible (media
 0.96 on the embedded sample, above L1's bound of 0.95)."""
 
 
-@register("low_resolution", category="resolution_blur", levels=LOW_RESOLUTION_LEVELS)
+@register("low_resolution", category="resolution_blur", levels=LOW_RESOLUTION_LEVELS,
+          aliases=("downsample", "downsampling"))
 def low_resolution(image: np.ndarray, *, factor: float) -> np.ndarray:
     """Acquisition at 1/factor of the resolution: box (area) downsampling, bicubic upsampling."""
     height, width = image.shape[:2]
@@ -355,7 +356,7 @@ ROTATION_LEVELS = {
 }
 
 
-@register("object_rotation", category="motion", levels=ROTATION_LEVELS)
+@register("object_rotation", category="motion", levels=ROTATION_LEVELS, aliases=("rotation",))
 def object_rotation(image: np.ndarray, *, angle: float) -> np.ndarray:
     """The object rotated by ``angle`` degrees (counter-clockwise) about the image centre.
 

@@ -93,7 +93,7 @@ MOVEMENT_LEVELS = {
 }
 
 
-@register("object_movement", category="motion", levels=MOVEMENT_LEVELS)
+@register("object_movement", category="motion", levels=MOVEMENT_LEVELS, aliases=("random_motion",))
 def object_movement(image: np.ndarray, *, degrees: float, translation: float, physics: str, axis: int,
                     poses: list[dict[str, Any]], scale: dict | None) -> np.ndarray:
     """Patient movement during the acquisition, through the modality's physics (see the module).

@@ -102,7 +102,8 @@ def line_mask(lines: list[int], count: int) -> np.ndarray:
     return mask
 
 
-@register("undersampling_artifact", category="artifacts", levels=UNDERSAMPLING_LEVELS, modalities={"MRI"})
+@register("undersampling_artifact", category="artifacts", levels=UNDERSAMPLING_LEVELS, modalities={"MRI"},
+          aliases=("undersampling",))
 def undersampling_artifact(image: np.ndarray, *, acceleration: float, center_fraction: float,
                            axis: int, lines: list[int]) -> np.ndarray:
     """Accelerated acquisition: only the recorded phase-encode lines, zero-filled reconstruction.
@@ -139,7 +140,8 @@ def ghost_modulation(lines: int, ghosts: int, intensity: float, center_fraction:
     return np.where(comb, 1.0 - intensity, 1.0).astype(np.float32)
 
 
-@register("ghosting_artifact", category="artifacts", levels=GHOSTING_LEVELS, modalities={"MRI"})
+@register("ghosting_artifact", category="artifacts", levels=GHOSTING_LEVELS, modalities={"MRI"},
+          aliases=("ghosting",))
 def ghosting_artifact(image: np.ndarray, *, ghosts: int, intensity: float, axis: int,
                       center_fraction: float) -> np.ndarray:
     """Periodic ghosts along the phase-encode axis (pulsatile flow, breathing, N/2 ghosts).
@@ -313,7 +315,8 @@ def bias_field(shape: tuple[int, int], coefficients: list[float]) -> np.ndarray:
     return np.exp(y_powers @ table @ x_powers.T).astype(np.float32)
 
 
-@register("bias_field_artifact", category="artifacts", levels=BIAS_LEVELS, modalities={"MRI"})
+@register("bias_field_artifact", category="artifacts", levels=BIAS_LEVELS, modalities={"MRI"},
+          aliases=("bias_field",))
 def bias_field_artifact(image: np.ndarray, *, strength: float, coefficients: list[float]) -> np.ndarray:
     """Coil-sensitivity intensity inhomogeneity: I' = clip(I * B, 0, 1), B from ``bias_field``.
 

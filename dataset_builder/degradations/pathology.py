@@ -259,7 +259,8 @@ def blood_cell_layout(
     )
 
 
-@register("blood_cell_artifact", category="artifacts", levels=BLOOD_CELL_LEVELS, modalities=HISTOPATHOLOGY)
+@register("blood_cell_artifact", category="artifacts", levels=BLOOD_CELL_LEVELS, modalities=HISTOPATHOLOGY,
+          aliases=("blood_cell",))
 def blood_cell_artifact(
     image: np.ndarray, *, coverage: float, radius: float, opacity: float, clusters: int, layout_seed: int,
 ) -> np.ndarray:
@@ -360,7 +361,8 @@ def dark_spot_layout(
     return SpotLayout(lobes=layout, spot=spot, brown=u[:, 5])
 
 
-@register("dark_spots_artifact", category="artifacts", levels=DARK_SPOT_LEVELS, modalities=HISTOPATHOLOGY)
+@register("dark_spots_artifact", category="artifacts", levels=DARK_SPOT_LEVELS, modalities=HISTOPATHOLOGY,
+          aliases=("dark_spots",))
 def dark_spots_artifact(
     image: np.ndarray, *, count: int, size: float, opacity: float, layout_seed: int,
 ) -> np.ndarray:

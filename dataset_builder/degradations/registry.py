@@ -2,7 +2,10 @@
 
 A degradation is a pure function ``apply(image, **params) -> image`` on the engine's
 image contract (float32, values in [0, 1], shape HxW or HxWx3), registered together
-with its category, the modalities it applies to, and its per-level parameter table.
+with its category, the modalities it applies to, and its per-level parameter table, in
+``DEGRADATIONS`` (a ``medqdeg.dataset_builder.registry.Registry`` of ``Degradation``s).
+The paper's other spellings of a name (``rotation``, ``ghosting``...) are its aliases:
+``get_degradation`` accepts them and returns the type under its own name.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import numpy as np
 
 from ..errors import InvalidInputError
 from ..modalities import MODALITIES
+from ..registry import Registry
 from ..vocabulary import DEGRADED_LEVELS
 
 CATEGORIES: tuple[str, ...] = ("artifacts", "motion", "intensity", "noise", "resolution_blur")
@@ -41,7 +45,8 @@ class Degradation:
         return self.modalities is None or modality in self.modalities
 
 
-_REGISTRY: dict[str, Degradation] = {}
+DEGRADATIONS: Registry[Degradation] = Registry(
+    "degradation", accepts=lambda obj: isinstance(obj, Degradation), expected="a Degradation")
 
 
 def register(
@@ -50,8 +55,10 @@ def register(
     category: str,
     levels: Mapping[int, Mapping[str, Any]],
     modalities: set[str] | None = None,
+    aliases: tuple[str, ...] = (),
 ) -> Callable[[ApplyFn], ApplyFn]:
-    """Register ``apply`` under ``name``; its docstring's first line becomes the summary."""
+    """Register ``apply`` under ``name`` (and the paper's other spellings, ``aliases``);
+    its docstring's first line becomes the summary."""
     if category not in CATEGORIES:
         raise InvalidInputError("category", f"is {category!r}", f"one of {CATEGORIES}", item=name)
     if set(levels) != set(DEGRADED_LEVELS):
@@ -61,33 +68,26 @@ def register(
         raise InvalidInputError("modalities", f"has unknown {sorted(unknown)}", f"names from {MODALITIES}", item=name)
 
     def decorator(apply: ApplyFn) -> ApplyFn:
-        if name in _REGISTRY:
-            raise InvalidInputError("name", "is registered twice", "a unique degradation name", item=name)
         summary = (apply.__doc__ or "").strip().splitlines()[0] if apply.__doc__ else name
-        _REGISTRY[name] = Degradation(
+        DEGRADATIONS.add(name, Degradation(
             name=name,
             category=category,
             modalities=frozenset(modalities) if modalities is not None else None,
             levels=levels,
             apply=apply,
             summary=summary,
-        )
+        ), aliases=aliases)
         return apply
 
     return decorator
 
 
 def get_degradation(name: str) -> Degradation:
-    """The registered degradation called ``name``, or an error listing the known ones."""
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise InvalidInputError(
-            "degradation", f"is {name!r}, which is not a registered type",
-            f"one of {', '.join(sorted(_REGISTRY))}",
-        ) from None
+    """The degradation registered as ``name`` or under that alias, or an error listing the known ones."""
+    return DEGRADATIONS.get(name)
 
 
 def all_degradations() -> list[Degradation]:
     """Every registered degradation, sorted by category then name."""
-    return sorted(_REGISTRY.values(), key=lambda d: (CATEGORIES.index(d.category), d.name))
+    specs = [DEGRADATIONS.get(name) for name in DEGRADATIONS.names()]
+    return sorted(specs, key=lambda d: (CATEGORIES.index(d.category), d.name))

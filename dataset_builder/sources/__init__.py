@@ -1,54 +1,30 @@
 """Clean sources: each turns a data location into validated ``CleanItem``s.
 
 A source is a function ``data_dir -> Iterator[CleanItem | MedQDegError]`` registered
-under a name: a row it cannot read comes out as an error value naming the file, the row
-and the field, so one bad row does not end the iteration. ``iter_source`` validates
-every item, refuses duplicate ids, and raises the first error, or with
-``on_error="skip"`` skips bad items and lists them in a ``SkipReport``; nothing is
-dropped silently.
+under a name in ``SOURCES`` (``sources.registry``; one module per format reads it, with
+the helpers of ``sources.files``): a row it cannot read comes out as an error value
+naming the file, the row and the field, so one bad row does not end the iteration.
+``iter_source`` validates every item, refuses duplicate ids, and raises the first error,
+or with ``on_error="skip"`` skips bad items and lists them in a ``SkipReport``; nothing
+is dropped silently.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InvalidInputError, MedQDegError
 from ..items import CleanItem, validate_item
-from .embedded import embedded_items
+from .registry import SOURCES, is_released_source
 
-SourceFn = Callable[[Path | None], Iterator[CleanItem | MedQDegError]]
+__all__ = ["ON_ERROR", "SOURCES", "SkipReport", "is_released_source", "iter_source",
+           "resolve_data_dir", "source_fingerprint"]
+
 ON_ERROR = ("raise", "skip")
-
-_SOURCES: dict[str, SourceFn] = {
-    "embedded": lambda data_dir: embedded_items(),
-}
-
-
-RELEASED_SOURCES: set[str] = set()
-"""Sources that publish a benchmark's degraded rows themselves (``released=True``): their
-L1/L2 are the published rows, never the toolkit's own degradations unless asked for."""
-
-
-def register_source(name: str, *, released: bool = False) -> Callable[[SourceFn], SourceFn]:
-    """Register a source function under ``name`` (``released``: it publishes degraded rows)."""
-    def decorator(fn: SourceFn) -> SourceFn:
-        _SOURCES[name] = fn
-        if released:
-            RELEASED_SOURCES.add(name)
-        return fn
-    return decorator
-
-
-def is_released_source(name: str) -> bool:
-    return name in RELEASED_SOURCES
-
-
-def source_names() -> list[str]:
-    return sorted(_SOURCES)
 
 
 def source_fingerprint(name: str, data_dir: str | Path | None, revision: str | None = None) -> str:
@@ -61,7 +37,7 @@ def source_fingerprint(name: str, data_dir: str | Path | None, revision: str | N
     both the size and the modification time is not seen. The embedded sample: its version.
     """
     digest = hashlib.sha256(name.encode())
-    if data_dir is None and name in _SOURCES and name != "embedded":
+    if data_dir is None and name in SOURCES and name != "embedded":
         data_dir = resolve_data_dir(name, None, revision)  # the Hub snapshot's files (path holds the commit)
         digest.update(str(data_dir).encode())
     if data_dir is None:
@@ -115,13 +91,12 @@ def iter_source(name: str, data_dir: str | Path | None = None, *, on_error: str 
 
     Without ``data_dir`` an external source is downloaded from the Hub at ``revision``
     (see ``sources.hub``); ``revision`` is ignored when ``data_dir`` is given."""
-    if name not in _SOURCES:
-        raise InvalidInputError("source", f"is {name!r}", f"one of {', '.join(source_names())}")
+    read = SOURCES.get(name)
     if on_error not in ON_ERROR:
         raise InvalidInputError("on_error", f"is {on_error!r}", "'raise' or 'skip'")
     seen: dict[str, str] = {}
     path = resolve_data_dir(name, data_dir, revision)
-    for item in _SOURCES[name](path):
+    for item in read(path):
         try:
             if isinstance(item, MedQDegError):
                 raise item
@@ -138,6 +113,3 @@ def iter_source(name: str, data_dir: str | Path | None = None, *, on_error: str 
             continue
         seen[item.id] = item.location
         yield item
-
-
-from . import medxpertqa, omnimedvqa, table, vlmevalkit_tsv  # noqa: E402,F401  (registration)

@@ -258,6 +258,11 @@ def embedded_images() -> list[EmbeddedImage]:
     return _catalogue_images() + _dicom_frames() + _mni_slices()
 
 
+def embedded_source(data_dir: Path | None) -> Iterator[CleanItem]:
+    """The registered source ``embedded``: ``embedded_items``; it has no files, ``data_dir`` is not read."""
+    return embedded_items()
+
+
 def embedded_items() -> Iterator[CleanItem]:
     """The embedded sample's clean items; each image loads lazily, once for all its questions."""
     for image in embedded_images():

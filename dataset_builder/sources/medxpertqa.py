@@ -52,8 +52,7 @@ from typing import Any
 
 from ..errors import InvalidInputError, MedQDegError
 from ..items import CleanItem
-from . import register_source
-from .table import (
+from .files import (
     check_image_file,
     image_file_loader,
     json_file,
@@ -180,6 +179,5 @@ def medxpertqa_items(data_dir: Path | None, default_modality: str | None = None
                 yield error
 
 
-@register_source("medxpertqa")
 def _medxpertqa_source(data_dir: Path | None) -> Iterator[CleanItem | MedQDegError]:
     return medxpertqa_items(data_dir)

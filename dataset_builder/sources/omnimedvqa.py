@@ -45,8 +45,7 @@ from typing import Any
 
 from ..errors import InvalidInputError, MedQDegError
 from ..items import CleanItem
-from . import register_source
-from .table import (
+from .files import (
     check_image_file,
     image_file_loader,
     json_file,
@@ -133,7 +132,6 @@ def _item(record: Any, location: str, root: Path, stem: str) -> CleanItem:
     )
 
 
-@register_source("omnimedvqa")
 def omnimedvqa_items(data_dir: Path | None) -> Iterator[CleanItem | MedQDegError]:
     """OmniMedVQA items (see the module docstring); a bad entry is yielded as an error."""
     root, files = _qa_files(data_dir)

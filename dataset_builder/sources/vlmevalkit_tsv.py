@@ -54,10 +54,10 @@ other column is kept, as text, in ``item.extra``. Example (tabs shown as ``|``):
   2 = ``2``, ``L2``, ``level 2``, ``severe``; ``1.0`` / ``2.0`` as numbers. Anything else
   is an error naming the file, the row and the field.
 * degradation (``degradation_type``): mapped onto the toolkit's registered names when it
-  is one of them up to case and separators (``Sparse View`` -> ``sparse_view``), lacks
-  only the ``_artifact`` suffix (``ghosting`` -> ``ghosting_artifact``), or is one of the
-  paper's own words (``rotation``, ``random motion``, ``brightness``, ``contrast``,
-  ``downsample``); any other value is kept as written. ``extra["degradation_type"]``
+  is one of them up to case and separators (``Sparse View`` -> ``sparse_view``) or one of
+  their aliases, the paper's own words (``ghosting`` -> ``ghosting_artifact``, ``rotation``,
+  ``random motion``, ``brightness``, ``contrast``, ``downsample``; see the degradation
+  registry); any other value is kept as written. ``extra["degradation_type"]``
   keeps the raw value.
 * the link from a degraded row to its clean row is not part of the published format
   (``released.pair_twins`` finds it from the content); when a column ``clean_index`` / ``clean_id`` / ``original_index`` / ``orig_index`` /
@@ -109,8 +109,7 @@ from PIL import Image, UnidentifiedImageError
 from ..errors import InvalidInputError, MedQDegError
 from ..items import CleanItem
 from ..vocabulary import level_or_none
-from . import register_source
-from .table import (
+from .files import (
     check_image_file,
     image_file_loader,
     options_from_letters,
@@ -132,11 +131,6 @@ SEVERITY_WORDS = {  # the published files' words besides the vocabulary's 0, 1, 
     0: ("level0", "none", "clean", "good", "original", ""),
     1: ("level1", "mild", "moderate"),
     2: ("level2", "severe"),
-}
-DEGRADATION_WORDS = {
-    "rotation": "object_rotation", "random_motion": "object_movement",
-    "brightness": "adjust_brightness", "contrast": "reduce_contrast", "downsample": "low_resolution",
-    "downsampling": "low_resolution",
 }
 CLEAN_LINK_COLUMNS = ("clean index", "clean id", "original index", "orig index", "l0 index", "good index")
 
@@ -417,21 +411,13 @@ def parse_severity(value: str, location: str) -> int:
     return level
 
 
-@functools.cache
-def _degradation_names() -> frozenset[str]:
-    from ..degradations import list_degradations
-
-    return frozenset(spec.name for spec in list_degradations())
-
-
 def normalize_degradation(value: str) -> str:
-    """The toolkit's name for a ``degradation_type`` value when it names one, else ``value``."""
+    """The toolkit's name for a ``degradation_type`` value when it names a type or one of its
+    aliases (the paper's spellings) up to case and separators, else ``value``."""
+    from ..degradations.registry import DEGRADATIONS
+
     key = re.sub(r"[^a-z0-9]+", "_", value.lower()).strip("_")
-    names = _degradation_names()
-    for candidate in (key, f"{key}_artifact", DEGRADATION_WORDS.get(key, "")):
-        if candidate in names:
-            return candidate
-    return value.strip()
+    return DEGRADATIONS.canonical(key) if key in DEGRADATIONS else value.strip()
 
 
 def _medqdeg_item(tsv: TsvFile, number: int, offset: int, row: dict[str, str]) -> CleanItem:
@@ -479,7 +465,6 @@ def _tsv_source(paths: list[Path], required: tuple[str, ...], build) -> Iterator
                 yield error
 
 
-@register_source("medqdeg-tsv", released=True)
 def medqdeg_tsv_items(data_dir: Path | None) -> Iterator[CleanItem | MedQDegError]:
     """MedQ-DEG-Bench items: the four released files in a folder, or one of them."""
     paths = _tsv_paths(data_dir, MEDQDEG_FILES, "medqdeg-tsv", every=True)
@@ -501,7 +486,6 @@ def _gmai_item(tsv: TsvFile, number: int, offset: int, row: dict[str, str]) -> C
     return item
 
 
-@register_source("gmai-mmbench")
 def gmai_mmbench_items(data_dir: Path | None) -> Iterator[CleanItem | MedQDegError]:
     """GMAI-MMBench VAL items from a folder holding GMAI_mm_bench_VAL.tsv, or a TSV file."""
     paths = _tsv_paths(data_dir, GMAI_FILES, "gmai-mmbench", every=False)

@@ -12,7 +12,7 @@ from medqdeg.dataset_builder import load_dataset
 from medqdeg.dataset_builder.errors import InvalidInputError
 from medqdeg.dataset_builder.export import push_dataset
 from medqdeg.dataset_builder.items import CleanItem
-from medqdeg.dataset_builder.sources import register_source
+from medqdeg.dataset_builder.sources import SOURCES
 from medqdeg.eval_harness.cli import main
 
 
@@ -72,7 +72,7 @@ def _broken_loader():
                             item="broken.csv:3")
 
 
-@register_source("test-broken-image")
+@SOURCES.register("test-broken-image")
 def _broken_source(data_dir):
     image = np.zeros((32, 32), np.uint8)
     yield CleanItem(id="ok-1", image=image, question="Q?", options=["a", "b"], answer="A", modality="CT",
@@ -83,7 +83,7 @@ def _broken_source(data_dir):
                     source="test", location="broken.csv:4")
 
 
-@register_source("test-unreadable-image")
+@SOURCES.register("test-unreadable-image")
 def _unreadable_source(data_dir):
     yield CleanItem(id="bad-2", image=_broken_loader, question="Q?", options=["a", "b"], answer="B",
                     modality="CT", source="test", location="broken.csv:3")

@@ -25,7 +25,7 @@ from PIL import Image
 from medqdeg.dataset_builder.errors import InvalidInputError
 from medqdeg.dataset_builder.items import CAPABILITIES
 from medqdeg.dataset_builder.modalities import PAPER_MODALITIES
-from medqdeg.dataset_builder.sources import SkipReport, iter_source, source_names
+from medqdeg.dataset_builder.sources import SOURCES, SkipReport, iter_source
 from medqdeg.dataset_builder.sources.medxpertqa import medxpertqa_items, strip_answer_choices
 from medqdeg.dataset_builder.sources.vlmevalkit_tsv import (
     gmai_capability,
@@ -185,7 +185,7 @@ ANSWER_FIELD = {"omnimedvqa": "gt_answer", "medxpertqa": "label"}
 
 
 def test_every_source_is_registered():
-    assert set(WRITERS) | {"embedded"} <= set(source_names())
+    assert set(WRITERS) | {"embedded"} <= set(SOURCES.names())
 
 
 @pytest.mark.parametrize("name", WRITERS)

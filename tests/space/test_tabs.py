@@ -65,7 +65,7 @@ def test_sixteen_bit_stays_sixteen_bit(image_files, tmp_path):
 
 @pytest.mark.parametrize("degradation, modality, message", [
     ("sparse_view", "MRI", "does not apply"),
-    ("no_such_type", "CT", "not a registered type"),
+    ("no_such_type", "CT", "'no_such_type', an unknown degradation"),
     (None, "CT", "Choose a degradation"),
     ("gaussian_noise", "Radiology", "not a known modality"),
 ])
