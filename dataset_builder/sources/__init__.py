@@ -11,7 +11,6 @@ is dropped silently.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from ..errors import InvalidInputError, MedQDegError
 from ..items import CleanItem, validate_item
+from ..vocabulary import stable_key
 from .registry import SOURCES, is_released_source
 
 __all__ = ["ON_ERROR", "SOURCES", "SkipReport", "is_released_source", "iter_source",
@@ -36,15 +36,15 @@ def source_fingerprint(name: str, data_dir: str | Path | None, revision: str | N
     Contents are not hashed (a multi-gigabyte TSV would be read twice); an edit that keeps
     both the size and the modification time is not seen. The embedded sample: its version.
     """
-    digest = hashlib.sha256(name.encode())
+    parts: list[object] = [name]
     if data_dir is None and name in SOURCES and name != "embedded":
         data_dir = resolve_data_dir(name, None, revision)  # the Hub snapshot's files (path holds the commit)
-        digest.update(str(data_dir).encode())
+        parts.append(str(data_dir))
     if data_dir is None:
         from .embedded import EMBEDDED_VERSION
 
-        digest.update(f"embedded-v{EMBEDDED_VERSION}".encode() if name == "embedded" else b"no-data-dir")
-        return digest.hexdigest()[:16]
+        parts.append(f"embedded-v{EMBEDDED_VERSION}" if name == "embedded" else "no-data-dir")
+        return stable_key(*parts, chars=16)
     root = Path(data_dir)
     if root.is_file():
         files = [root]
@@ -57,8 +57,8 @@ def source_fingerprint(name: str, data_dir: str | Path | None, revision: str | N
         base = root
     for path in files:
         stat = path.stat()
-        digest.update(f"{path.relative_to(base).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()[:16]
+        parts.append([path.relative_to(base).as_posix(), stat.st_size, stat.st_mtime_ns])
+    return stable_key(*parts, chars=16)
 
 
 @dataclass
