@@ -24,8 +24,7 @@ import datasets
 import numpy as np
 from PIL import Image
 
-from .degradations import ENGINE_VERSION, degrade, get_degradation, list_degradations
-from .degradations.conversion import check_image
+from .degradations import ENGINE_VERSION, check_image, degrade, get_degradation, list_degradations
 from .errors import InvalidInputError, MedQDegError
 from .items import LETTERS, CleanItem
 from .modalities import MODALITIES

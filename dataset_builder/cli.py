@@ -45,8 +45,7 @@ def _degrade(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from .degradations import list_degradations
-    from .degradations.params import describe_table
+    from .degradations import describe_table, list_degradations
 
     for spec in list_degradations(args.modality):
         modalities = ", ".join(sorted(spec.modalities)) if spec.modalities else "all"
@@ -62,10 +61,14 @@ GENERATED_MARKER = "<!-- generated: medqdeg degradations report -->"
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .degradations.severity import measure_severity, parameters_markdown, severity_markdown
+    from .quality.level_strength import (
+        level_strength_markdown,
+        measure_level_strength,
+        parameters_markdown,
+    )
 
-    rows = measure_severity(seeds=args.seeds, names=args.types)
-    table = severity_markdown(rows)
+    rows = measure_level_strength(seeds=args.seeds, names=args.types)
+    table = level_strength_markdown(rows)
     print(table)
     if args.markdown:
         path = Path(args.markdown)
@@ -82,7 +85,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _gallery(args: argparse.Namespace) -> int:
-    from .degradations.gallery import gallery
+    from .quality.gallery import gallery
 
     if args.sample:
         sample = load_sample(args.sample)

@@ -6,7 +6,7 @@ form (a 16-bit PNG stays 16-bit, see the engine's conversion), with ``item_id=""
 the page gives exactly the bytes of ``medqdeg degrade FILE --type T --level L --seed S``
 (for images within ``max_side``). For the screen, every level is mapped to 8 bits with the
 clean image's window, and SSIM/PSNR compare those 8-bit images with L0
-(``severity.image_quality``). The download is a ZIP of the three levels as PNG (in the
+(``quality.measures.image_quality``). The download is a ZIP of the three levels as PNG (in the
 input's bit depth) and ``records.json`` (the exact parameters, replayable).
 """
 
@@ -30,8 +30,8 @@ from medqdeg.dataset_builder.degradations import (
     get_degradation,
     list_degradations,
 )
-from medqdeg.dataset_builder.degradations.severity import image_quality
 from medqdeg.dataset_builder.modalities import MODALITIES, normalize_modality
+from medqdeg.dataset_builder.quality.measures import image_quality
 from medqdeg.dataset_builder.sample_images import CATALOGUE, load_sample
 
 from .safety import LoadedImage, SpaceError, load_upload, shrink

@@ -3,10 +3,13 @@
 >>> from medqdeg.dataset_builder.degradations import degrade, replay, list_degradations
 >>> [d.name for d in list_degradations("CT")][:3]  # doctest: +SKIP
 
-Importing this package registers every type (each module registers its own).
+Importing this package registers every type (each module registers its own). Code outside
+the engine uses the names below only, never the engine's modules.
 """
 
 from . import ct, general, motion, mri, pathology  # noqa: F401  (registration side effect)
+from .conversion import check_image
+from .ct import ideal_ct_rescan
 from .engine import (
     ENGINE_VERSION,
     DegradationRecord,
@@ -15,6 +18,8 @@ from .engine import (
     parse_level,
     replay,
 )
+from .params import describe_table
+from .pathology import changed_tissue_share
 from .registry import CATEGORIES, LEVELS, Degradation, get_degradation
 
 __all__ = [
@@ -23,8 +28,12 @@ __all__ = [
     "LEVELS",
     "Degradation",
     "DegradationRecord",
+    "changed_tissue_share",
+    "check_image",
     "degrade",
+    "describe_table",
     "get_degradation",
+    "ideal_ct_rescan",
     "list_degradations",
     "parse_level",
     "replay",
