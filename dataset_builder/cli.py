@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModalityMismatchError
-from .image_files import display, read_ct_values, read_image, write_image
+from .image_io import display, read_ct_values, read_image, write_image
 from .sample_images import CATALOGUE, load_sample
 
 

@@ -8,7 +8,7 @@ the engine uses the names below only, never the engine's modules.
 """
 
 from . import ct, general, motion, mri, pathology  # noqa: F401  (registration side effect)
-from .conversion import check_image
+from .conversion import MIN_SIDE, check_image
 from .ct import ideal_ct_rescan
 from .engine import (
     ENGINE_VERSION,
@@ -26,6 +26,7 @@ __all__ = [
     "CATEGORIES",
     "ENGINE_VERSION",
     "LEVELS",
+    "MIN_SIDE",
     "Degradation",
     "DegradationRecord",
     "changed_tissue_share",

@@ -7,7 +7,7 @@ error that names the folder and the files found. Layout::
     my_set/
       items.jsonl              (or items.csv)
       images/case1.png         image paths are relative to the file's folder
-      images/case2.dcm         DICOM, TIFF, JPEG, PNG and .npy are read by image_files.read_image
+      images/case2.dcm         DICOM, TIFF, JPEG, PNG and .npy are read by image_io.read_image
 
 Keys (JSONL) or columns (CSV):
 
@@ -60,7 +60,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import InvalidInputError, MedQDegError
-from ..image_files import read_image
+from ..image_io import read_image
 from ..items import LETTERS, CleanItem
 from . import register_source
 

@@ -93,20 +93,18 @@ their skill is the task name. Ids are ``<file stem>-<index>``.
 from __future__ import annotations
 
 import ast
-import base64
-import binascii
 import csv
 import functools
-import io
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from ..errors import InvalidInputError, MedQDegError
+from ..image_io import decode_base64_image
 from ..items import CleanItem
 from . import register_source
 from .table import (
@@ -278,22 +276,6 @@ def _one(values: list[str], field_name: str, location: str) -> str:
         raise InvalidInputError(field_name, f"holds {len(values)} images",
                                 "exactly one image (MedQ-Deg items have one image)", item=location)
     return values[0]
-
-
-def decode_base64_image(value: str, location: str, field_name: str = "image") -> Image.Image:
-    """Decode one base64-encoded image file; a broken one raises naming the place and field."""
-    try:
-        data = base64.b64decode(value.strip())
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            return image
-    except Image.DecompressionBombError as error:  # not an OSError: it escaped this guard
-        raise InvalidInputError(field_name, f"claims more pixels than Pillow decodes safely ({error})",
-                                f"at most {Image.MAX_IMAGE_PIXELS:,} pixels (Pillow's MAX_IMAGE_PIXELS)",
-                                item=location) from None
-    except (binascii.Error, UnidentifiedImageError, OSError, ValueError) as error:
-        raise InvalidInputError(field_name, f"is not a readable base64-encoded image ({error})",
-                                "a base64-encoded PNG, JPEG or other image file", item=location) from None
 
 
 def _image_cell(path: Path, offset: int, column: int, location: str) -> str:

@@ -9,13 +9,13 @@ import pytest
 from PIL import Image
 
 from medqdeg.dataset_builder.errors import InvalidInputError
+from medqdeg.dataset_builder.image_io import shrink
 from medqdeg.space.safety import (
     ModelNotAllowed,
     UploadRejected,
     load_upload,
     redact,
     resolve_model,
-    shrink,
     user_message,
 )
 from medqdeg.space.settings import SpaceSettings, parse_models
@@ -184,7 +184,7 @@ def test_deflated_dicom_bomb_refused_before_pydicom_inflates_it(tmp_path, monkey
 
 def test_deflated_dicom_past_its_declared_size_refused(tmp_path):
     """Under the hard limit but far more than the declared 16x16 pixels: refused too."""
-    from medqdeg.dataset_builder.sample_images import read_dicom
+    from medqdeg.dataset_builder.image_io import read_dicom
 
     padded = _deflated_dicom(tmp_path / "padded.dcm", 16, 16, 4 * 2**20)
     with pytest.raises(InvalidInputError, match=r"padded\.dcm: field `file` .*for 512 bytes of declared pixel data"):

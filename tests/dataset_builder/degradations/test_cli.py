@@ -7,7 +7,7 @@ from PIL import Image
 from pydicom.data import get_testdata_file
 
 from medqdeg.dataset_builder.degradations import DegradationRecord, replay
-from medqdeg.dataset_builder.image_files import display, read_ct_values, read_image
+from medqdeg.dataset_builder.image_io import display, read_ct_values, read_image
 from medqdeg.eval_harness.cli import main
 
 
