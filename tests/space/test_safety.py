@@ -9,7 +9,6 @@ import pytest
 from PIL import Image
 
 from medqdeg.dataset_builder.errors import InvalidInputError
-from medqdeg.dataset_builder.image_io import shrink
 from medqdeg.space.safety import (
     ModelNotAllowed,
     UploadRejected,
@@ -75,14 +74,6 @@ def test_refuses_broken_dicom_and_other_formats(tmp_path):
         load_upload(tmp_path / "x.gif", LIMITS)
     with pytest.raises(UploadRejected, match="Upload an image"):
         load_upload(None, LIMITS)
-
-
-def test_shrink_keeps_depth():
-    big = Image.fromarray((np.arange(2000 * 100) % 60000).astype(np.uint16).reshape(100, 2000))
-    small, shrunk = shrink(big, 500)
-    assert shrunk and small.size == (500, 25) and small.mode == "I;16"
-    array, shrunk = shrink(np.zeros((300, 200, 3), np.uint8), 1024)
-    assert not shrunk and array.shape == (300, 200, 3)
 
 
 def test_allowlist():
