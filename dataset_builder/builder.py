@@ -24,16 +24,16 @@ import datasets
 from .degradations import ENGINE_VERSION, check_image, degrade, get_degradation, list_degradations
 from .errors import InvalidInputError, MedQDegError
 from .image_io import png_bytes
-from .items import LETTERS, CleanItem
+from .items import CleanItem
 from .modalities import MODALITIES
 from .protocol import plan_item
 from .released import pair_twins
 from .sources import ON_ERROR, SkipReport, is_released_source, iter_source, source_names
+from .vocabulary import CITATION, LEVEL_NAMES, OPTION_LETTERS, level_name, parse_level
 
 BUILDER_VERSION = "0.2.0"
 CODE_VERSION = f"builder-{BUILDER_VERSION}-engine-{ENGINE_VERSION}"
 """Part of the cache key: generated data is rebuilt whenever it changes."""
-SPLITS = ("L0", "L1", "L2")
 SHARDS = 16
 CHUNK = 8
 NO_DEGRADATION = "none"
@@ -48,11 +48,11 @@ FEATURES = datasets.Features({
     "image": datasets.Image(),
     "question": datasets.Value("string"),
     "options": datasets.List(datasets.Value("string")),
-    "answer": datasets.ClassLabel(names=list(LETTERS)),
+    "answer": datasets.ClassLabel(names=list(OPTION_LETTERS)),
     "modality": datasets.ClassLabel(names=list(MODALITIES)),
     "degradation": datasets.ClassLabel(names=[NO_DEGRADATION, *_TYPES]),
     "category": datasets.ClassLabel(names=[NO_DEGRADATION, *_CATEGORIES]),
-    "severity": datasets.ClassLabel(names=list(SPLITS)),
+    "severity": datasets.ClassLabel(names=list(LEVEL_NAMES)),
     "capability": datasets.Value("string"),
     "skill": datasets.Value("string"),
     "source": datasets.Value("string"),
@@ -162,12 +162,12 @@ class MedQDeg(datasets.GeneratorBasedBuilder):
         )
 
     def _split_generators(self, dl_manager) -> list[datasets.SplitGenerator]:
-        splits = ("L0",) if self.config.degradation == NO_DEGRADATION else SPLITS
+        splits = LEVEL_NAMES[:1] if self.config.degradation == NO_DEGRADATION else LEVEL_NAMES
         return [datasets.SplitGenerator(name=split, gen_kwargs={"split": split, "shards": list(range(SHARDS))})
                 for split in splits]
 
     def _generate_examples(self, split: str, shards: list[int]) -> Iterator[tuple[str, dict]]:
-        level = SPLITS.index(split)
+        level = parse_level(split, field="split")
         report = SkipReport()
         for shard in shards:
             for planned in self._shard(shard, report):
@@ -316,7 +316,7 @@ class MedQDeg(datasets.GeneratorBasedBuilder):
             "modality": item.modality,
             "degradation": degradation if known else NO_DEGRADATION,
             "category": get_degradation(degradation).category if known else NO_DEGRADATION,
-            "severity": SPLITS[level],
+            "severity": level_name(level),
             "capability": item.capability,
             "skill": item.skill,
             "source": item.source,
@@ -339,8 +339,3 @@ def shard_of_chunk(chunk: int) -> int:
     return int(f"{chunk % SHARDS:0{bits}b}"[::-1], 2)
 
 
-CITATION = """@article{medqdeg2026,
-  title   = {MedQ-Deg: A Multidimensional Benchmark for Evaluating MLLMs Across Medical Image Quality Degradations},
-  journal = {arXiv preprint arXiv:2603.07769},
-  year    = {2026}
-}"""

@@ -20,6 +20,7 @@ import numpy as np
 from .errors import ModalityMismatchError
 from .image_io import display, read_ct_values, read_image, write_image
 from .sample_images import CATALOGUE, load_sample
+from .vocabulary import DEGRADED_LEVELS
 
 
 def _degrade(args: argparse.Namespace) -> int:
@@ -51,7 +52,7 @@ def _list(args: argparse.Namespace) -> int:
         modalities = ", ".join(sorted(spec.modalities)) if spec.modalities else "all"
         print(f"{spec.name:24} {spec.category:16} {modalities}")
         print(f"{'':24} {spec.summary}")
-        for level in (1, 2):
+        for level in DEGRADED_LEVELS:
             print(f"{'':24} L{level}: {describe_table(spec.levels[level])}")
     return 0
 

@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from .builder import CITATION, CODE_VERSION
+from .builder import CODE_VERSION
 from .errors import InvalidInputError
 from .loading import load_dataset
 from .quality.level_strength import (
@@ -26,6 +26,7 @@ from .quality.level_strength import (
     measure_level_strength,
     parameters_markdown,
 )
+from .vocabulary import CITATION, LEVEL_NAMES
 
 MAX_SHARD_BYTES = 500 * 1024**2
 
@@ -76,7 +77,7 @@ def _yaml_configs(written: dict[str, dict[str, list[str]]]) -> str:
 def dataset_card(written: dict[str, dict[str, list[str]]], counts: dict[str, dict[str, int]],
                  provenance: Counter[tuple[str, str]], options: dict[str, Any], severity_seeds: int) -> str:
     """The README.md of an exported folder: YAML header, contents, parameters, severity, provenance."""
-    count_rows = "\n".join(f"| {config} | " + " | ".join(str(counts[config].get(s, 0)) for s in ("L0", "L1", "L2"))
+    count_rows = "\n".join(f"| {config} | " + " | ".join(str(counts[config].get(s, 0)) for s in LEVEL_NAMES)
                            + " |" for config in counts)
     origin_rows = "\n".join(f"| {origin} | {licence} | {n} |" for (origin, licence), n in sorted(provenance.items()))
     shown = ", ".join(f"{k}={v!r}" for k, v in sorted(options.items())) or "defaults"

@@ -8,7 +8,6 @@ Validation names the place (file and row) and the field at fault.
 
 from __future__ import annotations
 
-import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -17,10 +16,8 @@ from PIL import Image
 
 from .errors import InvalidInputError
 from .modalities import normalize_modality
+from .vocabulary import MAX_OPTIONS, MIN_OPTIONS, OPTION_LETTERS
 
-LETTERS = string.ascii_uppercase[:5]
-"""Option letters A-E: MedQ-Deg questions have 2 to 5 options."""
-MIN_OPTIONS, MAX_OPTIONS = 2, 5
 CAPABILITIES = ("AR", "IP", "CU", "BS", "Diag", "Treat")
 """The paper's T2 capabilities: anatomical recognition, imaging perception, clinical
 understanding (perception); basic science, diagnostic, treatment reasoning."""
@@ -74,11 +71,11 @@ def validate_item(item: CleanItem) -> CleanItem:
         raise InvalidInputError("question", "is empty", "the question text", item=where)
     if not MIN_OPTIONS <= len(item.options) <= MAX_OPTIONS:
         raise InvalidInputError("options", f"has {len(item.options)} options",
-                                f"{MIN_OPTIONS} to {MAX_OPTIONS} options (letters A-E)", item=where)
-    for letter, option in zip(LETTERS, item.options, strict=False):
+                                f"{MIN_OPTIONS} to {MAX_OPTIONS} options (letters {OPTION_LETTERS[0]}-{OPTION_LETTERS[-1]})", item=where)
+    for letter, option in zip(OPTION_LETTERS, item.options, strict=False):
         if not isinstance(option, str) or not option.strip():
             raise InvalidInputError(f"options[{letter}]", "is empty", "non-empty option text", item=where)
-    letters = LETTERS[:len(item.options)]
+    letters = OPTION_LETTERS[:len(item.options)]
     answer = str(item.answer).strip().upper()
     if answer not in letters:
         raise InvalidInputError("answer", f"is {item.answer!r}", f"one of the option letters {', '.join(letters)}",

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .degradations import list_degradations
-from .degradations.rng import stable_hash
 from .errors import InvalidInputError
+from .vocabulary import stable_hash
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from medqdeg.dataset_builder.cli import add_commands as add_dataset_commands
 from medqdeg.dataset_builder.errors import InvalidInputError, MedQDegError
+from medqdeg.dataset_builder.vocabulary import LEVEL_NAMES
 from medqdeg.metrics.cli import add_commands as add_metric_commands
 from medqdeg.space.cli import add_commands as add_space_commands
 
@@ -110,7 +111,7 @@ def _add_evaluate(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--revision", help="branch, tag or commit of the source's Hub dataset (no --data-dir)")
     run.add_argument("--limit", type=int, help="first N clean items")
     run.add_argument("--dataset-seed", type=int, default=0)
-    run.add_argument("--splits", nargs="+", default=["L0", "L1", "L2"])
+    run.add_argument("--splits", nargs="+", default=list(LEVEL_NAMES))
     run.add_argument("--samples", type=int, default=3, help="T sampled answers per item")
     run.add_argument("--temperature", type=float, default=1.0)
     run.add_argument("--confidence", default="sampling", choices=["sampling", "letter-probs", "both"])

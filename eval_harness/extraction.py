@@ -102,7 +102,7 @@ from functools import lru_cache
 from itertools import pairwise
 
 from medqdeg.dataset_builder.errors import InvalidInputError
-from medqdeg.dataset_builder.items import LETTERS, MAX_OPTIONS, MIN_OPTIONS
+from medqdeg.dataset_builder.vocabulary import MAX_OPTIONS, MIN_OPTIONS, OPTION_LETTERS
 
 MIN_CONTAINED_CHARS = 4
 """Shortest normalised option text looked for inside a longer reply (all-caps names such
@@ -273,7 +273,7 @@ def extract_letter(text: str | None, options: Sequence[str]) -> str | None:
     if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
         raise InvalidInputError("options", f"has {len(options)} options",
                                 f"{MIN_OPTIONS} to {MAX_OPTIONS} option texts (letters A-E)")
-    valid = LETTERS[:len(options)]
+    valid = OPTION_LETTERS[:len(options)]
     cleaned = _clean(text or "", options)
     if not cleaned.strip():
         return None
@@ -411,7 +411,7 @@ def _option_pattern(option: str) -> re.Pattern[str] | None:
 def _find_option_spans(text: str, options: Sequence[str]) -> list[_Span]:
     """Every occurrence of an option's text, the longest first, never overlapping."""
     found: dict[tuple[int, int], set[str]] = {}
-    for letter, option in zip(LETTERS, options, strict=False):
+    for letter, option in zip(OPTION_LETTERS, options, strict=False):
         pattern = _option_pattern(option)
         if pattern:
             for m in pattern.finditer(text):
@@ -496,7 +496,7 @@ def _exact_letter(reply: _Reply) -> set[str] | None:
 def _exact_text(reply: _Reply) -> set[str] | None:
     """Rule 2: the whole reply is one option's text."""
     said = _normalize(reply.text)
-    found = {letter for letter, option in zip(LETTERS, reply.options, strict=False)
+    found = {letter for letter, option in zip(OPTION_LETTERS, reply.options, strict=False)
              if _normalized_option(option) == said}
     return found or None
 
@@ -598,7 +598,7 @@ def _last_retraction(reply: _Reply, after: int) -> int | None:
 def _mentioned(reply: _Reply) -> set[str] | None:
     """Rule 4: standalone letters, all agreeing, none contradicted by an option text."""
     text = reply.masked
-    valid = set(LETTERS[:len(reply.options)])
+    valid = set(OPTION_LETTERS[:len(reply.options)])
     articles = {m.start() + m.group().index("A") for m in ARTICLE_A.finditer(text)}
     found = set()
     for m in STANDALONE.finditer(text):

@@ -32,12 +32,12 @@ when judge lines exist, the same figures with the judge's letters filled in, lab
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from medqdeg.dataset_builder.vocabulary import stable_key
 
 from .backends import build_backend
 from .backends.base import Backend, GenerationSettings, Query
@@ -104,7 +104,7 @@ class AnswerJudge:
     def settings(self) -> dict[str, Any]:
         """What identifies the judge: its backend's settings (no key), the prompt's hash, the generation."""
         return {"backend": self.backend.settings(),
-                "prompt_hash": hashlib.sha256(JUDGE_PROMPT.encode()).hexdigest()[:16],
+                "prompt_hash": stable_key(JUDGE_PROMPT, chars=16),
                 "generation": asdict(JUDGE_GENERATION)}
 
     @property
@@ -113,7 +113,7 @@ class AnswerJudge:
         (concurrency, timeout, retries), which a resumed run may change without asking again."""
         settings = self.settings()
         settings["backend"] = {key: value for key, value in settings["backend"].items() if key not in _TRANSPORT}
-        return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+        return stable_key(settings, chars=16)
 
     def judge(self, items: list[JudgeItem]) -> list[tuple[dict[str, Any] | None, str | None]]:
         """For each item, ``(judge line, None)``, or ``(None, error)`` when a judge request failed."""

@@ -25,13 +25,11 @@ Answer with the option letter from the given choices directly.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import string
 from collections.abc import Sequence
 
 from medqdeg.dataset_builder.errors import InvalidInputError
-from medqdeg.dataset_builder.items import LETTERS, MAX_OPTIONS, MIN_OPTIONS
+from medqdeg.dataset_builder.vocabulary import MAX_OPTIONS, MIN_OPTIONS, OPTION_LETTERS, stable_key
 
 PAPER_TEMPLATE = (
     "{question}\n\n{options}\n\nAnswer with the option letter from the given choices directly."
@@ -84,11 +82,11 @@ def format_options(options: Sequence[str], *, item: str | None = None) -> str:
     if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
         raise InvalidInputError("options", f"has {len(options)} options",
                                 f"{MIN_OPTIONS} to {MAX_OPTIONS} options (letters A-E)", item=item)
-    for letter, option in zip(LETTERS, options, strict=False):
+    for letter, option in zip(OPTION_LETTERS, options, strict=False):
         if not isinstance(option, str) or not option.strip():
             raise InvalidInputError(f"options[{letter}]", f"is {option!r}",
                                     "non-empty option text", item=item)
-    return "\n".join(f"{letter}. {option}" for letter, option in zip(LETTERS, options, strict=False))
+    return "\n".join(f"{letter}. {option}" for letter, option in zip(OPTION_LETTERS, options, strict=False))
 
 
 def build_prompt(question: str, options: Sequence[str], template: str = PAPER_TEMPLATE,
@@ -115,7 +113,7 @@ def build_prompt(question: str, options: Sequence[str], template: str = PAPER_TE
 def prompt_hash(template: str = PAPER_TEMPLATE, system: str | None = DEFAULT_SYSTEM_PROMPT) -> str:
     """A short, stable hex digest of the template and the system prompt, for cache keys.
 
-    The first 16 hex characters of the SHA-256 of the JSON list ``[template, system]``:
+    The first 16 hex characters of ``stable_key(template, system)`` (BLAKE2b of their JSON):
     the same in every process and Python version, different when either text changes
     (``None`` and ``""`` as system prompts are told apart).
     """
@@ -123,5 +121,4 @@ def prompt_hash(template: str = PAPER_TEMPLATE, system: str | None = DEFAULT_SYS
         raise InvalidInputError("template", f"is a {type(template).__name__}", "a str")
     if system is not None and not isinstance(system, str):
         raise InvalidInputError("system", f"is a {type(system).__name__}", "a str or None")
-    payload = json.dumps([template, system], ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:_HASH_CHARS]
+    return stable_key(template, system, chars=_HASH_CHARS)

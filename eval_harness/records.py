@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from medqdeg.dataset_builder.errors import InvalidInputError
+from medqdeg.dataset_builder.vocabulary import LEVEL_NAMES
 
 RECORDS_GLOB = "records-*.jsonl"
 JUDGE_GLOB = "judge-*.jsonl"
 JUDGE_FIELDS = ("judge", "judge_id", "judge_letters", "judge_outputs", "letter_sources")
-SEVERITY_ORDER = {"L0": 0, "L1": 1, "L2": 2}
 
 
 def rank_file(folder: Path, kind: str, rank: int, world: int) -> Path:
@@ -155,7 +155,7 @@ def merge_records(folder: Path) -> list[dict[str, Any]]:
     for key, line in judge_lines(folder).items():
         if key in unique:
             unique[key] = {**unique[key], **{name: line.get(name) for name in JUDGE_FIELDS}}
-    return sorted(unique.values(), key=lambda r: (SEVERITY_ORDER.get(r["severity"], 9), r["id"], r["key"]))
+    return sorted(unique.values(), key=lambda r: (LEVEL_NAMES.index(r["severity"]) if r["severity"] in LEVEL_NAMES else len(LEVEL_NAMES), r["id"], r["key"]))
 
 
 def failure_records(folder: Path) -> list[dict[str, Any]]:

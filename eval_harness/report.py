@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from medqdeg.dataset_builder.vocabulary import DROP_NAMES, LEVEL_NAMES
 from medqdeg.metrics.accuracy import accuracy_report, paired_dunning_kruger
 from medqdeg.metrics.calibration import calibration_report
 
@@ -33,7 +34,6 @@ UNPAIRED = "\x00unpaired:"
 """Prefix of the stand-in clean id of a degraded item with no twin (its ``clean_id`` is
 empty): it pairs with nothing and is resampled alone."""
 
-LEVELS = ("L0", "L1", "L2")
 COLUMNS = ("category", "degradation", "modality", "capability", "source")
 
 
@@ -135,9 +135,9 @@ def _overall_cells(accuracy: dict[str, Any]) -> list[str]:
     severity = accuracy["by"]["severity"]["groups"]
     drops = accuracy.get("drops") or {}
     return ([_fmt(severity.get(level, {}).get("accuracy")) + _ci(severity.get(level, {}).get("accuracy_ci"))
-             for level in LEVELS]
+             for level in LEVEL_NAMES]
             + [_fmt(drops.get(name, {}).get("drop")) + _ci(drops.get(name, {}).get("ci"))
-               for name in ("L1-L0", "L2-L0")])
+               for name in DROP_NAMES])
 
 
 def _judge_section(results: dict[str, Any]) -> list[str]:
@@ -147,7 +147,7 @@ def _judge_section(results: dict[str, Any]) -> list[str]:
 
     def shifts(calibration: dict[str, Any]) -> list[str]:
         per_group = calibration.get("per_group", {})
-        return [f"{per_group[level]['calibration_shift']:+.3f}" if level in per_group else "-" for level in LEVELS]
+        return [f"{per_group[level]['calibration_shift']:+.3f}" if level in per_group else "-" for level in LEVEL_NAMES]
 
     lines = ["## With the answer judge (not the paper's setting)", "",
              "Every other figure in this report is read by the extraction rules alone, the paper's setting. "
@@ -173,7 +173,7 @@ def _level_table(by: dict[str, Any], column: str, labels: list[str]) -> list[str
     plain = by.get(column, {}).get("groups", {})
     lines = [f"| {column} | L0 | L1 | L2 | L1-L0 | L2-L0 |", "|---|---|---|---|---|---|"]
     for label in labels:
-        cells = [per_level.get(f"{label}@{level}", {}) for level in LEVELS]
+        cells = [per_level.get(f"{label}@{level}", {}) for level in LEVEL_NAMES]
         group = plain.get(label, {})
         if not cells[0] and group.get("twin_accuracy_L2_L0") is not None:  # degraded-only group
             cells[0] = {"accuracy": group["twin_accuracy_L2_L0"], "twins": True}
@@ -200,14 +200,14 @@ def report_markdown(results: dict[str, Any], failures: int = 0) -> str:
         lines += [f"**{failures} item(s) failed and are not counted; `--resume` asks them again.**", ""]
     lines += ["## Overall", "", "| L0 | L1 | L2 | L1-L0 | L2-L0 |", "|---|---|---|---|---|",
               "| " + " | ".join(_fmt(severity.get(level, {}).get("accuracy")) + _ci(severity.get(level, {}).get(
-                  "accuracy_ci")) for level in LEVELS) + " | "
+                  "accuracy_ci")) for level in LEVEL_NAMES) + " | "
               + " | ".join(_fmt(drops.get(name, {}).get("drop")) + _ci(drops.get(name, {}).get("ci"))
-                           for name in ("L1-L0", "L2-L0")) + " |", ""]
+                           for name in DROP_NAMES) + " |", ""]
     lines += ["A *paired drop* Lk-L0 is the mean, over pairs (a degraded item at Lk and its clean twin, the L0 "
               "item of the same `clean_id`), of the degraded item's correctness minus its twin's. A clean item "
               "with several degradations is in several pairs, so the L0 column (each clean item once) minus the "
               "Lk column need not equal the paired drop:", ""]
-    for name in ("L1-L0", "L2-L0"):
+    for name in DROP_NAMES:
         drop = drops.get(name)
         if drop and drop.get("num_pairs"):
             lines.append(f"- {name}: {drop['num_pairs']} pairs over {drop.get('num_clean_items', '?')} clean items; "
@@ -227,14 +227,14 @@ def report_markdown(results: dict[str, Any], failures: int = 0) -> str:
                   "point its plot draws.", ""]
     paper = results.get("paper")
     if paper:
-        ours = [_fmt(severity.get(level, {}).get("accuracy")) for level in LEVELS]
+        ours = [_fmt(severity.get(level, {}).get("accuracy")) for level in LEVEL_NAMES]
         lines += ["## Beside the paper's published figures", "",
                   f"Figures in the second row are **published by the {paper['source']}** for "
                   f"{paper['model']}, on the full released benchmark; they are not computed from this run.", "",
                   "| accuracy (%) | L0 | L1 | L2 |", "|---|---|---|---|",
                   f"| this run ({results['model']}) | " + " | ".join(ours) + " |",
                   f"| paper, published ({paper['model']}) | "
-                  + " | ".join(f"{paper['accuracy'][level]:.2f}" for level in LEVELS) + " |", ""]
+                  + " | ".join(f"{paper['accuracy'][level]:.2f}" for level in LEVEL_NAMES) + " |", ""]
     for column, title in (("category", "By degradation category"), ("degradation", "By degradation type"),
                           ("modality", "By modality"), ("capability", "By capability")):
         labels = sorted(label for label in by[column]["groups"] if label != "none")
@@ -246,7 +246,7 @@ def report_markdown(results: dict[str, Any], failures: int = 0) -> str:
         lines += [f"## Calibration ({'sampled answers' if name == 'sampling' else 'letter probabilities'})", "",
                   "| level | accuracy | mean confidence | Calibration Shift | ECE | Brier | AURC |",
                   "|---|---|---|---|---|---|---|"]
-        for level in LEVELS:
+        for level in LEVEL_NAMES:
             if level in per_group:
                 g = per_group[level]
                 lines.append(f"| {level} | {_fmt(g['accuracy'])} | {g['mean_confidence']:.3f} | "
@@ -284,13 +284,13 @@ def write_plots(results: dict[str, Any], records: list[dict[str, Any]], folder: 
         groups = by[f"{column}@severity"]["groups"]
         labels = sorted({key.split("@")[0] for key in groups} - {"none"})
         for label in labels:
-            points = [(i, groups[f"{label}@{level}"]["accuracy"]) for i, level in enumerate(LEVELS)
+            points = [(i, groups[f"{label}@{level}"]["accuracy"]) for i, level in enumerate(LEVEL_NAMES)
                       if f"{label}@{level}" in groups]
             twins = by[column]["groups"].get(label, {}).get("twin_accuracy_L2_L0")
             if f"{label}@L0" not in groups and twins is not None:  # the table's † cell: the twins' L0
                 points = [(0, twins), *points]
             axis.plot(*zip(*points, strict=True), marker="o", label=label)
-        axis.set_xticks(range(3), LEVELS)
+        axis.set_xticks(range(3), LEVEL_NAMES)
         axis.set_ylabel("accuracy")
         axis.set_title(f"{results['model']}: accuracy by {column}")
         if labels:
@@ -355,7 +355,7 @@ def paper_reference_rows() -> list[tuple]:
     """
     from .paper import PAPER_RESULTS
 
-    return [(f"paper: {result.model}", [result.accuracy[level] / 100 for level in LEVELS], [None, None],
+    return [(f"paper: {result.model}", [result.accuracy[level] / 100 for level in LEVEL_NAMES], [None, None],
              [None, None, None], None) for result in PAPER_RESULTS]
 
 
@@ -382,9 +382,9 @@ def compare_runs(folders: list[str | Path], out: str | Path, *, paper: bool = Fa
         calibration = results["calibration"].get("sampling") or results["calibration"].get("letter_probs") or {}
         shifts = {level: g["calibration_shift"] for level, g in calibration.get("per_group", {}).items()}
         verdict = dunning_kruger_verdict(calibration)
-        rows.append((results["model"], [severity.get(level, {}).get("accuracy") for level in LEVELS],
-                     [drops.get(n, {}).get("drop") for n in ("L1-L0", "L2-L0")],
-                     [shifts.get(level) for level in LEVELS], verdict))
+        rows.append((results["model"], [severity.get(level, {}).get("accuracy") for level in LEVEL_NAMES],
+                     [drops.get(n, {}).get("drop") for n in DROP_NAMES],
+                     [shifts.get(level) for level in LEVEL_NAMES], verdict))
     if paper:
         rows.extend(paper_reference_rows())
     rows.sort(key=lambda row: -(row[1][0] or 0))
@@ -413,7 +413,7 @@ def compare_runs(folders: list[str | Path], out: str | Path, *, paper: bool = Fa
     for model, accuracy, *_ in rows:
         style = "--" if model.startswith("paper: ") else "-"
         axis.plot(range(3), [a if a is not None else np.nan for a in accuracy], style, marker="o", label=model)
-    axis.set_xticks(range(3), LEVELS)
+    axis.set_xticks(range(3), LEVEL_NAMES)
     axis.set_ylabel("accuracy")
     axis.set_title("accuracy against severity")
     axis.legend(fontsize=7)

@@ -18,7 +18,6 @@ apart and the cache keys do not change.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -29,6 +28,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from medqdeg.dataset_builder.errors import InvalidInputError
+from medqdeg.dataset_builder.vocabulary import LEVEL_NAMES, stable_key
 from medqdeg.metrics.calibration import score_probabilities
 
 from .backends import build_backend
@@ -38,7 +38,6 @@ from .records import RecordWriter, earlier_finished_keys, iter_records, judge_li
 from .scoring import score_replies
 
 CONFIDENCE_MODES = ("sampling", "letter-probs", "both")
-SPLITS = ("L0", "L1", "L2")
 BARRIER_TIMEOUT_S = 24 * 3600
 
 
@@ -54,7 +53,7 @@ class EvalConfig:
     revision: str | None = None  # of the source's Hub dataset when there is no data_dir
     limit: int | None = None
     dataset_seed: int = 0
-    splits: tuple[str, ...] = SPLITS
+    splits: tuple[str, ...] = LEVEL_NAMES
     samples: int = 3
     temperature: float = 1.0
     confidence: str = "sampling"
@@ -80,9 +79,9 @@ class EvalConfig:
             raise InvalidInputError("temperature", f"is {self.temperature}", "a temperature >= 0")
         if self.batch_size < 1:
             raise InvalidInputError("batch_size", f"is {self.batch_size}", "a batch size >= 1")
-        unknown = [s for s in self.splits if s not in SPLITS]
+        unknown = [s for s in self.splits if s not in LEVEL_NAMES]
         if unknown:
-            raise InvalidInputError("splits", f"has {unknown}", f"a subset of {SPLITS}")
+            raise InvalidInputError("splits", f"has {unknown}", f"a subset of {LEVEL_NAMES}")
         if self.shard is not None and not 0 <= self.shard[0] < self.shard[1]:
             raise InvalidInputError("shard", f"is {self.shard[0]}/{self.shard[1]}", "i/N with 0 <= i < N")
         if self.limit is not None and self.limit < 1:
@@ -154,8 +153,7 @@ def rank_and_world(shard: tuple[int, int] | None) -> tuple[int, int]:
 
 def item_key(backend_settings: dict, generation: GenerationSettings, prompt_id: str, dataset: dict,
              item_id: str) -> str:
-    payload = json.dumps([backend_settings, asdict(generation), prompt_id, dataset, item_id], sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+    return stable_key(backend_settings, asdict(generation), prompt_id, dataset, item_id)
 
 
 def _label(features, column: str, value):

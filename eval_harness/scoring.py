@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from medqdeg.dataset_builder.items import LETTERS
+from medqdeg.dataset_builder.vocabulary import OPTION_LETTERS
 from medqdeg.metrics.calibration import score_samples
 
 from .extraction import extract_letters
@@ -45,7 +45,7 @@ def score_letters(letters: list[str | None], num_options: int, reference: str) -
     """Score letters already read (``None`` for unparseable) against the ``reference`` letter;
     the report uses it for the letters with the answer judge's filled in."""
     counts = Counter(letter for letter in letters if letter is not None)
-    votes = {letter: counts[letter] for letter in LETTERS[:num_options] if counts[letter]}
+    votes = {letter: counts[letter] for letter in OPTION_LETTERS[:num_options] if counts[letter]}
     unparseable = sum(letter is None for letter in letters)
     if not letters:
         return RepliesScore(letters, votes, unparseable, None, None, None)

@@ -33,12 +33,9 @@ from typing import Any
 
 import numpy as np
 
+from medqdeg.dataset_builder.vocabulary import DROP_NAMES, LEVEL_NAMES
 from medqdeg.metrics import calibration as cal
 from medqdeg.metrics import validation as v
-
-SEVERITY_NAMES = ("L0", "L1", "L2")
-DROPS = ("L1-L0", "L2-L0")
-
 
 # --------------------------------------------------------------------------- correctness
 
@@ -313,7 +310,7 @@ def accuracy_report(
             v._fail("groups", "has a column named 'severity' and `severities` was given", "one of the two")
         levels = v.severities_to_levels(severities)
         v.check_same_length(correct=n, severities=levels.shape[0])
-        columns["severity"] = np.asarray(SEVERITY_NAMES, dtype=object)[levels]
+        columns["severity"] = np.asarray(LEVEL_NAMES, dtype=object)[levels]
     if clean_ids is not None and severities is not None:
         level, cluster, partner = match_clean_items(severities, clean_ids, n)
     else:
@@ -405,7 +402,7 @@ def accuracy_report(
                 "degraded_accuracy": number(point[index[("paired degraded", name)]]),
                 "num_unmatched": int(((level == int(name[1])) & (partner < 0)).sum()),
             }
-            for name in DROPS
+            for name in DROP_NAMES
         }
     else:
         result["drops"] = None

@@ -70,6 +70,7 @@ from typing import Any
 import numpy as np
 from scipy.special import xlogy
 
+from medqdeg.dataset_builder.vocabulary import level_or_none
 from medqdeg.metrics import validation as v
 
 ACCURACY_MODES = ("majority", "samples")
@@ -406,7 +407,7 @@ def dunning_kruger(
     """
     by_level: dict[int, Mapping[str, float]] = {}
     for label, figures in per_group.items():
-        level = v.parse_severity(label)
+        level = level_or_none(label)
         if level is None or level in by_level:
             return None
         by_level[level] = figures

@@ -21,20 +21,21 @@ Containers: Python lists, NumPy arrays and PyArrow (chunked) arrays, which is wh
 
 from __future__ import annotations
 
+import string
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
 from medqdeg.dataset_builder.errors import InvalidInputError
+from medqdeg.dataset_builder.vocabulary import level_or_none
 
 UNPARSEABLE = -1
 """The option index that marks an unparseable sample."""
 
-MAX_OPTIONS = 26
-"""Options are letters A..Z, so K is at most 26 (the benchmark uses 2 to 5)."""
-
-LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+LETTER_LABELS = string.ascii_uppercase
+"""The letters a label may be given as (A = option 0); the metrics are not limited to the
+benchmark's ``OPTION_LETTERS`` A-E, so K is at most 26."""
 
 NO_SAMPLE = -2
 """Padding after the last sample of an item whose T is smaller than the largest T."""
@@ -118,8 +119,8 @@ def _letters_to_codes(text: np.ndarray, field: str) -> np.ndarray:
     for position, value in enumerate(uniques.tolist()):
         if value == "":
             codes[position] = UNPARSEABLE
-        elif len(value) == 1 and value.upper() in LETTERS:
-            codes[position] = LETTERS.index(value.upper())
+        elif len(value) == 1 and value.upper() in LETTER_LABELS:
+            codes[position] = LETTER_LABELS.index(value.upper())
         else:
             bad = (inverse == position).reshape(text.shape)
             if bad.ndim > 1:
@@ -323,9 +324,9 @@ def check_num_options(num_options: Any, n: int, field: str = "num_options") -> n
     bad = array < 2
     if bad.any():
         _fail(field, f"is {int(array[bad][0])}", "an integer K of at least 2", bad)
-    bad = array > MAX_OPTIONS
+    bad = array > len(LETTER_LABELS)
     if bad.any():
-        _fail(field, f"is {int(array[bad][0])}", f"an integer K of at most {MAX_OPTIONS} (letters A-Z)", bad)
+        _fail(field, f"is {int(array[bad][0])}", f"an integer K of at most {len(LETTER_LABELS)} (letters A-Z)", bad)
     return array
 
 
@@ -338,7 +339,7 @@ def check_answers_in_options(answers: np.ndarray, num_options: np.ndarray, field
         if bad.ndim > 1:
             bad = bad.any(axis=1)
         first = int(np.flatnonzero(bad)[0])
-        shown = LETTERS[value] if value < len(LETTERS) else str(value)
+        shown = LETTER_LABELS[value] if value < len(LETTER_LABELS) else str(value)
         _fail(
             field,
             f"holds option {shown!r} (index {value}) but the item has K={int(num_options[first])} options",
@@ -441,22 +442,11 @@ def labels_to_array(labels: Sequence[Any] | Any, field: str) -> np.ndarray:
     return array
 
 
-def parse_severity(label: Any) -> int | None:
-    """0, 1, 2 or 'L0', 'L1', 'L2' (any case) to the level; None when it is not a severity.
-
-    The same spellings as ``medqdeg.dataset_builder.degradations.engine.parse_level``.
-    """
-    if isinstance(label, (bool, np.bool_)):
-        return None
-    text = str(label).strip().upper().removeprefix("L")
-    return int(text) if text in {"0", "1", "2"} else None
-
-
 def severities_to_levels(labels: Any, field: str = "severities") -> np.ndarray:
     """Severity labels to integer levels 0, 1, 2; anything else is an error."""
     array = labels_to_array(labels, field)
     levels = np.fromiter(
-        (-1 if (level := parse_severity(v)) is None else level for v in array.tolist()),
+        (-1 if (level := level_or_none(v)) is None else level for v in array.tolist()),
         dtype=np.int64,
         count=array.size,
     )

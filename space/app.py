@@ -21,8 +21,8 @@ from typing import Any
 import gradio as gr
 from PIL import Image
 
-from medqdeg.dataset_builder.items import LETTERS
 from medqdeg.dataset_builder.modalities import normalize_modality
+from medqdeg.dataset_builder.vocabulary import LEVEL_NAMES, OPTION_LETTERS
 from medqdeg.space import ask_tab, calibration_tab, degrade_tab, leaderboard_tab
 from medqdeg.space.safety import friendly, load_upload, resolve_model
 from medqdeg.space.settings import SpaceSettings, from_environment
@@ -171,7 +171,7 @@ def build_app(settings: SpaceSettings | None = None) -> gr.Blocks:
                 with gr.Column(scale=3):
                     with gr.Row():
                         screens = [gr.Image(label=level, type="filepath", format="png", interactive=False,
-                                            elem_id=f"degraded-{level.lower()}") for level in degrade_tab.LEVELS]
+                                            elem_id=f"degraded-{level.lower()}") for level in LEVEL_NAMES]
                     quality = gr.Markdown("Upload an image or pick a sample, choose the modality and a "
                                           "degradation (or press **Degrade**) to see it at L0, L1 and L2.",
                                           elem_id="degrade-quality")
@@ -190,7 +190,7 @@ def build_app(settings: SpaceSettings | None = None) -> gr.Blocks:
                                          type="filepath")
                     question = gr.Textbox(item.question, label="Question", lines=2, max_length=ask_tab.MAX_QUESTION_CHARS)
                     options = gr.Textbox(ask_tab.options_text(item.options), label="Options, one per line", lines=4)
-                    answer = gr.Dropdown(list(LETTERS), value=item.answer, label="Correct answer")
+                    answer = gr.Dropdown(list(OPTION_LETTERS), value=item.answer, label="Correct answer")
                     ask_modality = gr.Dropdown(degrade_tab.modality_choices(), value=normalize_modality(item.modality),
                                                label="Modality")
                     ask_degradation = gr.Dropdown(degrade_tab.degradation_choices(item.modality),

@@ -26,14 +26,15 @@ import numpy as np
 from PIL import Image
 
 from medqdeg.dataset_builder.errors import MedQDegError
-from medqdeg.dataset_builder.items import LETTERS, MAX_OPTIONS, MIN_OPTIONS, CleanItem
+from medqdeg.dataset_builder.items import CleanItem
 from medqdeg.dataset_builder.sample_images import CATALOGUE
+from medqdeg.dataset_builder.vocabulary import LEVEL_NAMES, MAX_OPTIONS, MIN_OPTIONS, OPTION_LETTERS
 from medqdeg.eval_harness.backends import build_backend
 from medqdeg.eval_harness.backends.base import Answer, Backend, GenerationSettings, Query
 from medqdeg.eval_harness.prompt import build_prompt
 from medqdeg.eval_harness.scoring import score_replies
 
-from .degrade_tab import LEVELS, LoadedImage, make_preview
+from .degrade_tab import LoadedImage, make_preview
 from .safety import SpaceError
 from .settings import ModelEntry, SpaceSettings
 from .zerogpu import gpu_function, on_zero_gpu
@@ -85,7 +86,7 @@ def parse_options(text: str | None) -> list[str]:
     options = [line for line in lines if line]
     if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
         raise SpaceError(f"Write {MIN_OPTIONS} to {MAX_OPTIONS} options, one per line; got {len(options)}.")
-    for letter, option in zip(LETTERS, options, strict=False):
+    for letter, option in zip(OPTION_LETTERS, options, strict=False):
         if len(option) > MAX_OPTION_CHARS:
             raise SpaceError(f"Option {letter} has {len(option)} characters; at most {MAX_OPTION_CHARS}.")
     if len(set(o.lower() for o in options)) != len(options):
@@ -103,7 +104,7 @@ def check_question(question: str | None) -> str:
 
 
 def check_answer(answer: str | None, options: list[str]) -> str:
-    letters = LETTERS[:len(options)]
+    letters = OPTION_LETTERS[:len(options)]
     answer = (answer or "").strip().upper()
     if answer not in letters:
         raise SpaceError(f"The correct answer must be one of {', '.join(letters)} (one letter per option).")
@@ -165,10 +166,10 @@ class ModelPool:
         # key (OPENAI_API_KEY) or Hub token (HF_TOKEN) is read by the backend from the
         # server's environment.
         device = "cuda" if self.zero_gpu and self.settings.device == "auto" else self.settings.device
-        http = {"base_url": entry.base_url, "concurrency": len(LEVELS), "max_retries": 2, "timeout": 60.0}
+        http = {"base_url": entry.base_url, "concurrency": len(LEVEL_NAMES), "max_retries": 2, "timeout": 60.0}
         options = {
             "chance": {},
-            "transformers": {"device": device, "trust_remote_code": False, "batch_size": len(LEVELS)},
+            "transformers": {"device": device, "trust_remote_code": False, "batch_size": len(LEVEL_NAMES)},
             "openai": http,
             "inference-providers": http,
         }.get(entry.backend)
@@ -218,7 +219,7 @@ def score_level(level: str, answer: Answer, options: list[str], reference: str,
     replies = score_replies(answer.texts, options, reference)
     return LevelResult(
         level=level, texts=list(answer.texts), letters=replies.letters,
-        votes={letter: replies.votes.get(letter, 0) for letter in LETTERS[:len(options)]},
+        votes={letter: replies.votes.get(letter, 0) for letter in OPTION_LETTERS[:len(options)]},
         majority="/".join(replies.winners) or "-", confidence=replies.confidence,
         correct=replies.correct, quality=quality, unparseable=replies.num_unparseable,
     )
@@ -231,12 +232,12 @@ def ask(pool: ModelPool, entry: ModelEntry, loaded: LoadedImage, question: str, 
     prompt = build_prompt(question, options)
     queries = [Query(item_id=f"space-{level}", image=Image.fromarray(screen).convert("RGB"), prompt=prompt,
                      num_options=len(options))
-               for level, screen in zip(LEVELS, preview.screens, strict=True)]
+               for level, screen in zip(LEVEL_NAMES, preview.screens, strict=True)]
     generation = GenerationSettings(samples=samples, temperature=TEMPERATURE, max_new_tokens=MAX_NEW_TOKENS,
                                     seed=seed)
     answers = pool.answer(entry, queries, generation)
     results = []
-    for level, reply, quality in zip(LEVELS, answers, preview.quality, strict=True):
+    for level, reply, quality in zip(LEVEL_NAMES, answers, preview.quality, strict=True):
         if reply.error is not None:
             raise SpaceError(f"The model {entry.label!r} failed at {level}: {reply.error}")
         results.append(score_level(level, reply, options, answer, quality))
@@ -261,7 +262,7 @@ def results_markdown(result: AskResult) -> str:
     for level in result.levels:
         ssim = "1.000" if level.quality is None else f"{level.quality[0]:.3f}"
         letters = " ".join(x or "?" for x in level.letters)
-        votes = ", ".join(f"{letter} {level.votes[letter]}" for letter in LETTERS[:k])
+        votes = ", ".join(f"{letter} {level.votes[letter]}" for letter in OPTION_LETTERS[:k])
         if level.unparseable:
             votes += f", ? {level.unparseable}"
         verdict = "yes" if level.correct == 1 else "no" if level.correct == 0 else f"tie ({level.correct:.2f})"
@@ -279,17 +280,17 @@ def votes_figure(result: AskResult):
     from matplotlib.figure import Figure
 
     k = len(result.options)
-    labels = [*LETTERS[:k], "?"]
+    labels = [*OPTION_LETTERS[:k], "?"]
     figure = Figure(figsize=(6, 3.2), dpi=100)
     axis = figure.add_subplot()
     width = 0.26
     colours = ("#2b6cb0", "#dd6b20", "#c53030")
     for index, (level, colour) in enumerate(zip(result.levels, colours, strict=False)):
-        counts = [level.votes[letter] for letter in LETTERS[:k]] + [level.unparseable]
+        counts = [level.votes[letter] for letter in OPTION_LETTERS[:k]] + [level.unparseable]
         positions = np.arange(len(labels)) + (index - 1) * width
         axis.bar(positions, counts, width=width, color=colour,
                  label=f"{level.level} (C={level.confidence:.2f})")
-    correct = LETTERS.index(result.answer)
+    correct = OPTION_LETTERS.index(result.answer)
     axis.axvspan(correct - 0.45, correct + 0.45, color="#38a169", alpha=0.12, label="correct option")
     axis.set_xticks(range(len(labels)), labels)
     axis.set_ylabel("answers")

@@ -34,11 +34,11 @@ from medqdeg.dataset_builder.image_io import png_bytes, shrink
 from medqdeg.dataset_builder.modalities import MODALITIES, normalize_modality
 from medqdeg.dataset_builder.quality.measures import image_quality
 from medqdeg.dataset_builder.sample_images import CATALOGUE, load_sample
+from medqdeg.dataset_builder.vocabulary import LEVEL_NAMES
 
 from .safety import LoadedImage, SpaceError, load_upload
 from .settings import SpaceSettings
 
-LEVELS = ("L0", "L1", "L2")
 DEFAULT_SAMPLE = "ct_head"
 MAX_SEED = 2**32 - 1
 DOWNLOAD_MAX_AGE_S = 3600
@@ -170,7 +170,7 @@ def make_preview(loaded: LoadedImage, degradation: str | None, modality: str | N
 def quality_markdown(preview: Preview) -> str:
     """The SSIM/PSNR table (against L0) and what was shown."""
     lines = ["| level | SSIM vs L0 | PSNR vs L0 (dB) | parameters |", "|---|---|---|---|"]
-    for level, quality, record in zip(LEVELS, preview.quality, preview.records, strict=True):
+    for level, quality, record in zip(LEVEL_NAMES, preview.quality, preview.records, strict=True):
         params = ", ".join(f"{k}={_short(v)}" for k, v in sorted(record.params.items())) or "clean"
         if quality is None:
             lines.append(f"| {level} | 1.000 | inf | {params} |")
@@ -209,7 +209,7 @@ def write_files(preview: Preview, folder: str | Path) -> tuple[list[Path], Path]
     screens = []
     with zipfile.ZipFile(target / f"medqdeg-{preview.degradation}-seed{preview.seed}.zip", "w",
                          zipfile.ZIP_STORED) as archive:
-        for level, image, screen in zip(LEVELS, preview.images, preview.screens, strict=True):
+        for level, image, screen in zip(LEVEL_NAMES, preview.images, preview.screens, strict=True):
             shown = png_bytes(screen)
             (target / f"{level}.png").write_bytes(shown)
             screens.append(target / f"{level}.png")
@@ -223,6 +223,6 @@ def write_files(preview: Preview, folder: str | Path) -> tuple[list[Path], Path]
             "levels": [{"level": level, "record": record.to_dict(),
                         "ssim": None if quality is None else quality[0],
                         "psnr_db": None if quality is None else quality[1]}
-                       for level, record, quality in zip(LEVELS, preview.records, preview.quality, strict=True)],
+                       for level, record, quality in zip(LEVEL_NAMES, preview.records, preview.quality, strict=True)],
         }, indent=2, sort_keys=True))
     return screens, Path(archive.filename)

@@ -19,11 +19,11 @@ from typing import Any
 
 from PIL import Image
 
+from medqdeg.dataset_builder.vocabulary import DROP_NAMES, LEVEL_NAMES
 from medqdeg.eval_harness.report import dunning_kruger_verdict
 
 from .safety import SpaceError
 
-LEVELS = ("L0", "L1", "L2")
 HUB_PREFIX = "hf://datasets/"
 HUB_PATTERNS = ["results.json", "*/results.json", "*/*/results.json", "run.json", "*/run.json",
                 "*/plots/*.png", "*/*/plots/*.png", "plots/*.png"]
@@ -82,11 +82,11 @@ def run_row(folder: Path, root: Path | None = None) -> dict[str, Any]:
     calibration = (results.get("calibration") or {})
     calibration = calibration.get("sampling") or calibration.get("letter_probs") or {}
     shifts = {level: figures.get("calibration_shift") for level, figures in (calibration.get("per_group") or {}).items()}
-    for level in LEVELS:
+    for level in LEVEL_NAMES:
         row[f"acc {level}"] = _percent(severity.get(level, {}).get("accuracy"))
-    for name in ("L1-L0", "L2-L0"):
+    for name in DROP_NAMES:
         row[f"drop {name}"] = _percent(drops.get(name, {}).get("drop"))
-    for level in LEVELS:
+    for level in LEVEL_NAMES:
         shift = shifts.get(level)
         row[f"shift {level}"] = None if shift is None else round(shift, 3)
     row["Dunning-Kruger"] = dunning_kruger_verdict(calibration) or "-"
@@ -105,7 +105,7 @@ def paper_rows() -> list[dict[str, Any]]:
     for result in PAPER_RESULTS:
         row: dict[str, Any] = dict.fromkeys(COLUMNS)
         row.update({"run": f"paper: {result.model}", "model": PAPER, "Dunning-Kruger": "-", "folder": None})
-        for level in LEVELS:
+        for level in LEVEL_NAMES:
             row[f"acc {level}"] = result.accuracy[level]
         rows.append(row)
     return rows
@@ -158,11 +158,11 @@ def accuracy_figure(rows: list[dict[str, Any]]):
     figure = Figure(figsize=(6, 3.5), dpi=100)
     axis = figure.add_subplot()
     for row in rows:
-        values = [row.get(f"acc {level}") for level in LEVELS]
+        values = [row.get(f"acc {level}") for level in LEVEL_NAMES]
         style = "--" if row.get("folder") is None else "-"  # the paper's rows dashed
         axis.plot(range(3), [float("nan") if v is None else v for v in values], style, marker="o",
                   label=row["run"])
-    axis.set_xticks(range(3), LEVELS)
+    axis.set_xticks(range(3), LEVEL_NAMES)
     axis.set_ylabel("accuracy (%)")
     axis.set_title("accuracy against severity")
     if rows:

@@ -15,17 +15,15 @@ from .engine import (
     DegradationRecord,
     degrade,
     list_degradations,
-    parse_level,
     replay,
 )
 from .params import describe_table
 from .pathology import changed_tissue_share
-from .registry import CATEGORIES, LEVELS, Degradation, get_degradation
+from .registry import CATEGORIES, Degradation, get_degradation
 
 __all__ = [
     "CATEGORIES",
     "ENGINE_VERSION",
-    "LEVELS",
     "MIN_SIDE",
     "Degradation",
     "DegradationRecord",
@@ -36,6 +34,5 @@ __all__ = [
     "get_degradation",
     "ideal_ct_rescan",
     "list_degradations",
-    "parse_level",
     "replay",
 ]

@@ -19,9 +19,10 @@ from PIL import Image
 
 from ..errors import InvalidInputError, ModalityMismatchError
 from ..modalities import normalize_modality
+from ..vocabulary import parse_level
 from .conversion import ImageFormat, from_engine, to_engine
 from .params import SampleContext, sample_params
-from .registry import LEVELS, Degradation, all_degradations, get_degradation
+from .registry import Degradation, all_degradations, get_degradation
 from .rng import item_rng, shared_rng
 
 ENGINE_VERSION = "3"
@@ -58,14 +59,6 @@ class DegradationRecord:
     @classmethod
     def from_json(cls, text: str) -> DegradationRecord:
         return cls.from_dict(json.loads(text))
-
-
-def parse_level(level: int | str, *, item: str | None = None) -> int:
-    """Accept 0, 1, 2 or "L0", "L1", "L2" (any case) and return the integer level."""
-    text = str(level).strip().upper().removeprefix("L")
-    if isinstance(level, bool) or text not in {str(value) for value in LEVELS}:
-        raise InvalidInputError("level", f"is {level!r}", "0, 1, 2 or 'L0', 'L1', 'L2'", item=item)
-    return int(text)
 
 
 def list_degradations(modality: str | None = None) -> list[Degradation]:

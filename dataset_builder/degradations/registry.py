@@ -15,9 +15,9 @@ import numpy as np
 
 from ..errors import InvalidInputError
 from ..modalities import MODALITIES
+from ..vocabulary import DEGRADED_LEVELS
 
 CATEGORIES: tuple[str, ...] = ("artifacts", "motion", "intensity", "noise", "resolution_blur")
-LEVELS: tuple[int, ...] = (0, 1, 2)
 
 ApplyFn = Callable[..., np.ndarray]
 
@@ -54,7 +54,7 @@ def register(
     """Register ``apply`` under ``name``; its docstring's first line becomes the summary."""
     if category not in CATEGORIES:
         raise InvalidInputError("category", f"is {category!r}", f"one of {CATEGORIES}", item=name)
-    if set(levels) != {1, 2}:
+    if set(levels) != set(DEGRADED_LEVELS):
         raise InvalidInputError("levels", f"has keys {sorted(levels)}", "exactly the keys 1 and 2", item=name)
     unknown = set(modalities or ()) - set(MODALITIES)
     if unknown:

@@ -10,16 +10,9 @@ or Python's global random state.
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 import numpy as np
 
-
-def stable_hash(*parts: object) -> int:
-    """A 128-bit integer hash of JSON-serialisable ``parts``, stable across runs and platforms."""
-    payload = json.dumps(parts, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    return int.from_bytes(hashlib.blake2b(payload, digest_size=16).digest(), "little")
+from ..vocabulary import stable_hash
 
 
 def item_rng(seed: int, item_id: str, degradation: str, level: int) -> np.random.Generator:

@@ -25,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..degradations.rng import stable_hash
 from ..image_io import shrink
-from ..items import LETTERS, CleanItem
+from ..items import CleanItem
 from ..sample_images import CATALOGUE, testdata_ct_acquisition, testdata_dicom
+from ..vocabulary import OPTION_LETTERS, stable_hash
 
 SOURCE = "embedded"
 MNI_FILE = "mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz"
@@ -188,7 +188,7 @@ def _options(item_id: str, correct: str, pool: tuple[str, ...], count: int) -> t
     chosen = [correct, *(distractors[i] for i in rng.choice(len(distractors), count - 1, replace=False))]
     order = rng.permutation(count)
     options = [chosen[i] for i in order]
-    return options, LETTERS[options.index(correct)]
+    return options, OPTION_LETTERS[options.index(correct)]
 
 
 def _questions(image: EmbeddedImage) -> Iterator[tuple[str, str, str, str, tuple[str, ...], int]]:

@@ -61,7 +61,8 @@ from PIL import Image
 
 from ..errors import InvalidInputError, MedQDegError
 from ..image_io import read_image
-from ..items import LETTERS, CleanItem
+from ..items import CleanItem
+from ..vocabulary import OPTION_LETTERS
 from . import register_source
 
 CSV_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
@@ -148,7 +149,7 @@ def answer_letter(answer: Any, options: list[str], location: str, field: str = "
     """A letter as it is (``validate_item`` checks it is among the options); else the letter
     of the one option whose text equals ``answer``."""
     value = text(answer)
-    if len(value) == 1 and value.upper() in LETTERS:
+    if len(value) == 1 and value.upper() in OPTION_LETTERS:
         return value.upper()
     matches = [index for index, option in enumerate(options) if option.strip() == value]
     if value and len(matches) == 1:
@@ -185,7 +186,7 @@ def _table_item(record: Mapping[str, Any], location: str, folder: Path, stem: st
     here = where(location, item_id)
     if not item_id:
         raise InvalidInputError("id", "is missing or empty", "a unique identifier per row", item=location)
-    letter_keys = [letter for letter in LETTERS if letter in record]
+    letter_keys = [letter for letter in OPTION_LETTERS if letter in record]
     raw_options = record.get("options")
     if raw_options not in (None, "") and any(text(record.get(k)) for k in letter_keys):
         raise InvalidInputError("options", "is given together with letter columns A-E",
@@ -210,7 +211,7 @@ def _table_item(record: Mapping[str, Any], location: str, folder: Path, stem: st
     image_path = resolve(folder, image_name)
     check_image_file(image_path, here, "image", "an image path relative to the file's folder")
     extra = {str(k): text(v) if not isinstance(v, list | dict) else json.dumps(v)
-             for k, v in record.items() if k not in TABLE_KEYS and k not in LETTERS and k is not None}
+             for k, v in record.items() if k not in TABLE_KEYS and k not in OPTION_LETTERS and k is not None}
     return CleanItem(
         id=item_id, image=image_file_loader(image_path, here), question=text(record.get("question")),
         options=options, answer=answer_letter(record.get("answer"), options, here),

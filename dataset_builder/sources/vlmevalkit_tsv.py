@@ -106,6 +106,7 @@ from PIL import Image
 from ..errors import InvalidInputError, MedQDegError
 from ..image_io import decode_base64_image
 from ..items import CleanItem
+from ..vocabulary import level_or_none
 from . import register_source
 from .table import (
     check_image_file,
@@ -125,10 +126,10 @@ GMAI_FILES = ("GMAI_mm_bench_VAL.tsv", "GMAI_mm_bench_VAL_local.tsv")
 IMAGE_REFERENCE_MAX = 64
 """VLMEvalKit reads an ``image`` value this short as the index of the row holding the image."""
 
-SEVERITY_WORDS = {
-    0: ("0", "l0", "level0", "none", "clean", "good", "original", ""),
-    1: ("1", "l1", "level1", "mild", "moderate"),
-    2: ("2", "l2", "level2", "severe"),
+SEVERITY_WORDS = {  # the published files' words besides the vocabulary's 0, 1, 2 and L0, L1, L2
+    0: ("level0", "none", "clean", "good", "original", ""),
+    1: ("level1", "mild", "moderate"),
+    2: ("level2", "severe"),
 }
 DEGRADATION_WORDS = {
     "rotation": "object_rotation", "random_motion": "object_movement",
@@ -388,18 +389,14 @@ def _tsv_paths(data_dir: Path | None, names: tuple[str, ...], source: str, *, ev
 def parse_severity(value: str, location: str) -> int:
     """The severity level of a ``degradation_severity`` cell (see the module docstring)."""
     key = re.sub(r"[\s_\-]+", "", value.lower())
-    for level, words in SEVERITY_WORDS.items():
-        if key in words:
-            return level
-    try:
-        number = float(key)
-    except ValueError:
-        number = -1.0
-    if number in (0.0, 1.0, 2.0):
-        return int(number)
-    raise InvalidInputError("degradation_severity", f"is {value!r}",
-                            "0/1/2, L0/L1/L2, level 1, mild/moderate (L1), severe (L2), or none/clean (L0)",
-                            item=location)
+    level = next((level for level, words in SEVERITY_WORDS.items() if key in words), level_or_none(key))
+    if level is None and re.fullmatch(r"[0-9]+\.0*", key):  # 1.0, 2.0 as numbers
+        level = level_or_none(key.split(".")[0])
+    if level is None:
+        raise InvalidInputError("degradation_severity", f"is {value!r}",
+                                "0/1/2, L0/L1/L2, level 1, mild/moderate (L1), severe (L2), or none/clean (L0)",
+                                item=location)
+    return level
 
 
 @functools.cache

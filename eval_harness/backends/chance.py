@@ -12,8 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from medqdeg.dataset_builder.degradations.rng import stable_hash
-from medqdeg.dataset_builder.items import LETTERS
+from medqdeg.dataset_builder.vocabulary import OPTION_LETTERS, stable_hash
 
 from .base import Answer, GenerationSettings, Query
 
@@ -29,7 +28,7 @@ class ChanceBackend:
     def answer(self, queries: list[Query], generation: GenerationSettings) -> list[Answer]:
         answers = []
         for query in queries:
-            letters = LETTERS[:query.num_options]
+            letters = OPTION_LETTERS[:query.num_options]
             texts = [
                 letters[np.random.default_rng(stable_hash("chance", generation.seed, query.item_id, t))
                         .integers(query.num_options)]

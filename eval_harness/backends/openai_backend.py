@@ -69,9 +69,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from medqdeg.dataset_builder.degradations.rng import stable_hash
 from medqdeg.dataset_builder.errors import InvalidInputError
 from medqdeg.dataset_builder.image_io import png_data_url
+from medqdeg.dataset_builder.vocabulary import stable_hash
 
 from .base import Answer, GenerationSettings, Query
 

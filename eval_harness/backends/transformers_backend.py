@@ -16,7 +16,7 @@ Sampled texts
 
 Reproducibility
     Answers are generated item by item (the item encoded alone, its T samples in one call),
-    with torch's generator seeded with ``sha256(seed, item id)`` (first 8 bytes) inside
+    with torch's generator seeded with ``stable_hash(seed, item ids)`` (low 63 bits) inside
     ``torch.random.fork_rng``: an item's samples depend only on (seed, item), never on which
     items share its batch or on what ran before, so a resumed run, which batches the remaining
     items differently, gives the same answers as a run never stopped; the caller's global RNG
@@ -43,17 +43,16 @@ Letter probabilities (``want_letter_probs``)
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from medqdeg.dataset_builder.errors import InvalidInputError
+from medqdeg.dataset_builder.vocabulary import MAX_OPTIONS, MIN_OPTIONS, OPTION_LETTERS, stable_hash
 
 from .base import Answer, GenerationSettings, Query
 
-LETTERS = "ABCDEFGHIJK"
 _DTYPES = ("auto", "float32", "float16", "bfloat16")
 _TAIL_TOKENS = 8
 
@@ -86,8 +85,7 @@ def _transformers_at_least(major: int, minor: int) -> bool:
 
 def _batch_seed(seed: int, item_ids: Sequence[str]) -> int:
     """A stable 63-bit seed from the run's seed and the batch's item ids."""
-    digest = hashlib.sha256("\x1f".join([str(seed), *item_ids]).encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") & ((1 << 63) - 1)
+    return stable_hash(int(seed), list(item_ids)) & ((1 << 63) - 1)
 
 
 class TransformersBackend:
@@ -306,9 +304,9 @@ class TransformersBackend:
         if generation.temperature < 0:
             raise InvalidInputError("temperature", f"is {generation.temperature}", "a value >= 0")
         for q in queries:
-            if not 2 <= q.num_options <= len(LETTERS):
+            if not MIN_OPTIONS <= q.num_options <= MAX_OPTIONS:
                 raise InvalidInputError(
-                    "num_options", f"is {q.num_options}", f"2..{len(LETTERS)}", item=q.item_id
+                    "num_options", f"is {q.num_options}", f"{MIN_OPTIONS}..{MAX_OPTIONS}", item=q.item_id
                 )
         answers: list[Answer] = []
         for start in range(0, len(queries), self.batch_size):
@@ -412,7 +410,7 @@ class TransformersBackend:
             )
             base = tok.encode(tail_text, add_special_tokens=False)
             found: list[int | None] = []
-            for letter in LETTERS:
+            for letter in OPTION_LETTERS:
                 full = tok.encode(tail_text + prefix + letter, add_special_tokens=False)
                 token = None
                 if full[: len(base)] == base:
@@ -434,7 +432,7 @@ class TransformersBackend:
                 markers = ["Ġ", "▁"] if prefix.endswith(" ") else []
                 found = [
                     next((vocab[c] for c in [*(m + L for m in markers), L] if c in vocab), None)
-                    for L in LETTERS
+                    for L in OPTION_LETTERS
                 ]
             self._letter_cache[key] = found
         return self._letter_cache[key]
@@ -446,7 +444,7 @@ class TransformersBackend:
             raise InvalidInputError(
                 "want_letter_probs",
                 f"cannot be computed: `{self.model_id}`'s tokenizer has no distinct single "
-                f"token for each option letter {LETTERS[: query.num_options]}",
+                f"token for each option letter {OPTION_LETTERS[: query.num_options]}",
                 "want_letter_probs=False (use the sampled texts) for this model",
                 item=query.item_id,
             )

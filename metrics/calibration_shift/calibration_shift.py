@@ -23,6 +23,7 @@ import os
 import datasets
 import evaluate
 
+from medqdeg.dataset_builder.vocabulary import CITATION
 from medqdeg.metrics import calibration, validation
 
 _DESCRIPTION = """
@@ -108,15 +109,6 @@ Examples:
         >>> result["mean_confidence"], result["accuracy"], result["sample_accuracy"]
         (0.5, 0.75, 0.75)
 """
-
-_CITATION = """
-@article{medqdeg2026,
-  title={MedQ-Deg: A Multidimensional Benchmark for Evaluating MLLMs Across Medical Image Quality Degradations},
-  journal={arXiv preprint arXiv:2603.07769},
-  year={2026}
-}
-"""
-
 _CONFIGS = ("default", "samples", "probabilities")
 
 
@@ -160,7 +152,7 @@ class CalibrationShift(evaluate.Metric):
             ]
         info = evaluate.MetricInfo(
             description=_DESCRIPTION,
-            citation=_CITATION,
+            citation=CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
             features=features,
             reference_urls=["https://arxiv.org/abs/2603.07769"],

@@ -21,6 +21,7 @@ nothing relative.
 import datasets
 import evaluate
 
+from medqdeg.dataset_builder.vocabulary import CITATION
 from medqdeg.metrics import accuracy as accuracy_table
 from medqdeg.metrics import validation
 
@@ -83,14 +84,6 @@ Examples:
         0.6666666666666666
 """
 
-_CITATION = """
-@article{medqdeg2026,
-  title={MedQ-Deg: A Multidimensional Benchmark for Evaluating MLLMs Across Medical Image Quality Degradations},
-  journal={arXiv preprint arXiv:2603.07769},
-  year={2026}
-}
-"""
-
 
 def _features(prediction, reference):
     return datasets.Features({"predictions": prediction, "references": reference})
@@ -106,7 +99,7 @@ class MedqdegAccuracy(evaluate.Metric):
         text = datasets.Value("string")
         info = evaluate.MetricInfo(
             description=_DESCRIPTION,
-            citation=_CITATION,
+            citation=CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
             features=[
                 _features(integer, integer),

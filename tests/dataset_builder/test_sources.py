@@ -23,7 +23,7 @@ import pytest
 from PIL import Image
 
 from medqdeg.dataset_builder.errors import InvalidInputError
-from medqdeg.dataset_builder.items import CAPABILITIES, LETTERS
+from medqdeg.dataset_builder.items import CAPABILITIES
 from medqdeg.dataset_builder.modalities import PAPER_MODALITIES
 from medqdeg.dataset_builder.sources import SkipReport, iter_source, source_names
 from medqdeg.dataset_builder.sources.medxpertqa import medxpertqa_items, strip_answer_choices
@@ -32,6 +32,7 @@ from medqdeg.dataset_builder.sources.vlmevalkit_tsv import (
     normalize_degradation,
     parse_severity,
 )
+from medqdeg.dataset_builder.vocabulary import OPTION_LETTERS
 
 WIDTH, HEIGHT = 24, 16
 CORRUPT = b"this is not an image file"
@@ -108,7 +109,7 @@ def write_omnimedvqa(tmp: Path, rows: list[dict]) -> tuple[Path, Path]:
         if row["image"] is not None:
             (root / image_path).parent.mkdir(parents=True, exist_ok=True)
             (root / image_path).write_bytes(row["image"])
-        index = LETTERS.index(row["answer"])
+        index = OPTION_LETTERS.index(row["answer"])
         record = {"dataset": "Demo Set", "question_id": f"Demo_{row['id']}", "question_type": "Disease Diagnosis",
                   "question": row["question"], "image_path": image_path,
                   "gt_answer": row["options"][index] if index < len(row["options"]) else "Not an option",
@@ -512,5 +513,5 @@ def test_embedded_sample_is_large_varied_and_complete():
     assert len({item.modality for item in items} & set(PAPER_MODALITIES)) >= 5
     assert all(item.capability in CAPABILITIES for item in items)
     assert all(item.origin and item.license for item in items)
-    assert all(item.answer in LETTERS[:len(item.options)] for item in items)
+    assert all(item.answer in OPTION_LETTERS[:len(item.options)] for item in items)
     assert len({item.id for item in items}) == len(items)

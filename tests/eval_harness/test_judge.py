@@ -17,13 +17,13 @@ import numpy as np
 import pytest
 
 from medqdeg.dataset_builder.degradations.rng import stable_hash
-from medqdeg.dataset_builder.items import LETTERS
+from medqdeg.dataset_builder.vocabulary import LEVEL_NAMES, OPTION_LETTERS
 from medqdeg.eval_harness.backends.base import Answer
 from medqdeg.eval_harness.backends.chance import ChanceBackend
 from medqdeg.eval_harness.cli import main
 from medqdeg.eval_harness.judge import read_judge_answer
 from medqdeg.eval_harness.records import merge_records
-from medqdeg.eval_harness.report import LEVELS, _fmt
+from medqdeg.eval_harness.report import _fmt
 from medqdeg.eval_harness.run import EvalConfig, evaluate
 from medqdeg.metrics.calibration import calibration_shift, score_samples
 
@@ -44,7 +44,7 @@ class MixedBackend(ChanceBackend):
         answers = []
         for query in queries:
             pick = stable_hash("mixed", query.item_id) % query.num_options
-            texts = [LETTERS[(pick + 1) % query.num_options], f"My pick is the {ORDINALS[pick]} one.", NO_IDEA]
+            texts = [OPTION_LETTERS[(pick + 1) % query.num_options], f"My pick is the {ORDINALS[pick]} one.", NO_IDEA]
             answers.append(Answer(texts=texts[:generation.samples], prompt_tokens=0, completion_tokens=3))
         return answers
 
@@ -56,7 +56,7 @@ def judge_reply(body: dict) -> str | None:
     reply = re.search(r"<<<\n(.*)\n>>>", body["messages"][-1]["content"], re.DOTALL)[1]
     for index, word in enumerate(ORDINALS):
         if f"the {word} one" in reply:
-            return LETTERS[index]
+            return OPTION_LETTERS[index]
     return "none"
 
 
@@ -133,8 +133,8 @@ def test_only_unparseable_samples_go_to_the_judge_and_records_keep_both(judged_r
     for record in records:
         pick = stable_hash("mixed", record["id"]) % record["num_options"]
         assert record["letters"][0] is not None and record["letters"][1:] == [None, None]  # the rules' letters
-        assert record["judge_letters"] == [None, LETTERS[pick], None]
-        assert record["judge_outputs"] == [None, LETTERS[pick], "none"]
+        assert record["judge_letters"] == [None, OPTION_LETTERS[pick], None]
+        assert record["judge_outputs"] == [None, OPTION_LETTERS[pick], "none"]
         assert record["letter_sources"] == ["rules", "judge", None]  # the judge's "none" stays unparseable
         assert record["judge"]["backend"]["model"] == JUDGE and record["judge_id"]
     lines = [json.loads(line) for path in out.glob("judge-*.jsonl") for line in path.read_text().splitlines()]
@@ -156,7 +156,7 @@ def test_the_report_gives_both_accuracies_as_computed_directly(judged_run):
                                 ("rules, then the judge", judge,
                                  lambda r: [rule or r["judge_letters"][i] for i, rule in enumerate(r["letters"])])):
         row = next(line for key, line in rows.items() if key.startswith(f"| {name}"))
-        for level in LEVELS:
+        for level in LEVEL_NAMES:
             chosen = [r for r in records if r["severity"] == level]
             scores = score_samples([pick(r) for r in chosen], [r["answer"] for r in chosen],
                                    [r["num_options"] for r in chosen])

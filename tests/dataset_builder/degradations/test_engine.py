@@ -18,7 +18,6 @@ from medqdeg.dataset_builder.degradations import (
     degrade,
     get_degradation,
     list_degradations,
-    parse_level,
     replay,
 )
 from medqdeg.dataset_builder.errors import InvalidInputError, ModalityMismatchError
@@ -67,13 +66,6 @@ def test_every_paper_modality_gets_the_general_types_and_only_its_own_specific_o
 
 def test_list_degradations_accepts_common_spellings():
     assert [s.name for s in list_degradations("MR")] == [s.name for s in list_degradations("MRI")]
-
-
-def test_level_parsing_accepts_ints_and_labels_and_refuses_the_rest():
-    assert [parse_level(v) for v in (0, 1, 2, "L0", "l1", " L2 ", "2")] == [0, 1, 2, 0, 1, 2, 2]
-    for bad in (3, -1, "L3", "high", True, 1.5):
-        with pytest.raises(InvalidInputError, match="level"):
-            parse_level(bad)
 
 
 def test_unknown_type_error_lists_the_known_ones():
