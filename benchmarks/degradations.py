@@ -8,7 +8,8 @@ Prints, on one core:
    Fourier-slice projector against scikit-image's ``radon`` + ``iradon`` doing the same
    simulation in the same run (same views, same arc, same dose noise), with the RMSE in HU
    of both against the clean image and of one against the other;
-3. the peak resident memory of a fresh worker process that applies every type at L2.
+3. MRI ``object_movement`` against the Fourier transforms exact k-space motion needs;
+4. the peak resident memory of a fresh worker process that applies every type at L2.
 
 Run: ``python benchmarks/degradations.py [--repeats N]``.
 """
@@ -28,6 +29,7 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -35,6 +37,8 @@ import ct_baseline  # noqa: E402
 
 from medqdeg.dataset_builder.degradations import ct, degrade, get_degradation, list_degradations  # noqa: E402
 from medqdeg.dataset_builder.sample_images import load_sample  # noqa: E402
+
+cv2.setNumThreads(1)  # one core, as the environment variables above do for the FFTs and BLAS
 
 GREY_SAMPLE = {"CT": "ct_head", "MRI": "mr_shoulder", "X-ray": "xray_tibia", "Histopathology": "histo_ihc"}
 RGB_SAMPLE = "fundus_retina"
@@ -121,6 +125,38 @@ def ct_comparison(repeats: int) -> None:
               f"| {rmse[0]:.1f} | {rmse[1]:.1f} | {rmse[2]:.1f} |")
 
 
+def kspace_motion_floor(repeats: int) -> None:
+    """MRI object_movement against the Fourier transforms it cannot do without, in the same run.
+
+    Exact k-space motion needs, on the 512x512 MR image: one real FFT of the clean image,
+    four one-axis real FFTs per moved pose (three Fourier shears) and one complex inverse
+    FFT along the phase-encode axis; their time alone is the floor of any exact method.
+    """
+    from scipy import fft
+
+    from medqdeg.dataset_builder.degradations import mri
+
+    image = load_sample(GREY_SAMPLE["MRI"], max_side=512).image[:512, :512]
+    _, record = degrade(image, "object_movement", 2, seed=1, item_id="bench", modality="MRI")
+    poses, axis = record.params["poses"], record.params["axis"]
+    data = np.asarray(image, dtype=np.float32) / 255
+    moved = sum(1 for pose in poses if pose["angle"] or any(pose["shift"]))
+
+    def transforms_only() -> None:
+        half = fft.rfft(data, axis=0, workers=1)
+        for _ in range(moved):
+            columns = fft.irfft(half, n=data.shape[0], axis=0, workers=1)
+            rows = fft.irfft(fft.rfft(columns, axis=1, workers=1), n=data.shape[1], axis=1, workers=1)
+            fft.rfft(rows, axis=0, workers=1)
+        fft.ifft(data.astype(np.complex64), axis=0, workers=1)
+
+    full_ms = median_ms(lambda: mri.kspace_motion(data, poses, axis), repeats)
+    floor_ms = median_ms(transforms_only, repeats)
+    print(f"\n## MRI object_movement (k-space) against its transforms alone ({repeats} runs)\n")
+    print(f"kspace_motion {full_ms:.1f} ms; its {1 + 4 * moved} real and 1 complex FFTs alone {floor_ms:.1f} ms "
+          f"(ratio {full_ms / floor_ms:.2f})")
+
+
 WORKER = """
 import resource
 from medqdeg.dataset_builder.degradations import degrade, list_degradations
@@ -150,6 +186,7 @@ def main() -> None:
     args = parser.parse_args()
     timing_table(args.repeats)
     ct_comparison(args.repeats)
+    kspace_motion_floor(args.repeats)
     memory()
     print(f"\n(this process: peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
 

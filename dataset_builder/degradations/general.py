@@ -7,9 +7,10 @@ the same at 256 and 1024 pixels; angles are in degrees, counter-clockwise.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from PIL import Image
-from scipy import ndimage, signal
+from scipy import ndimage
 
 from .channels import luminance, per_channel
 from .geometry import border_background, reference_length, rigid_move
@@ -58,18 +59,36 @@ def object_weight(image: np.ndarray) -> np.ndarray:
     if level > EMPTY_LEVEL:
         return np.ones((height, width), dtype=np.float32)
     near = np.abs(_block_means(luminance(image), MASK_BLOCK) - level) <= BACKGROUND_TOLERANCE
-    labels, _ = ndimage.label(near)
-    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    objects = 1.0 - np.isin(labels, border[border > 0]).astype(np.float32)
+    labels, count = ndimage.label(near)
+    is_object = np.ones(count + 1, dtype=np.float32)  # label 0: not near the border's level
+    is_object[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = 0.0
+    is_object[0] = 1.0
+    objects = is_object[labels]
     full = Image.fromarray(objects).resize((objects.shape[1] * MASK_BLOCK, objects.shape[0] * MASK_BLOCK),
                                            Image.Resampling.BILINEAR)
     return np.asarray(full)[:height, :width]
 
 
+def power(base: np.ndarray, exponent: float) -> np.ndarray:
+    """``base`` ** ``exponent`` elementwise for ``base`` >= 0, float32.
+
+    OpenCV's vectorised ``pow`` (within 2e-7 of NumPy's float32 ``power`` on [0, 1], about
+    4 times faster).
+    """
+    flat = np.ascontiguousarray(base, dtype=np.float32).reshape(base.shape[0], -1)
+    return cv2.pow(flat, float(exponent)).reshape(base.shape)
+
+
 def _on_object(image: np.ndarray, weight: np.ndarray, changed: np.ndarray) -> np.ndarray:
-    """``changed`` on the object, ``image`` on its empty background: I + w (changed - I)."""
+    """``changed`` on the object, ``image`` on its empty background: I + w (changed - I).
+
+    ``changed`` (float32, the image's shape) is overwritten.
+    """
     weight = weight[..., None] if image.ndim == 3 else weight
-    return np.clip(image + weight * (changed - image), 0.0, 1.0).astype(np.float32, copy=False)
+    changed -= image
+    changed *= weight
+    changed += image
+    return np.clip(changed, 0.0, 1.0, out=changed)
 
 
 BRIGHTNESS_LEVELS = {
@@ -93,7 +112,11 @@ def adjust_brightness(image: np.ndarray, *, lift: float) -> np.ndarray:
     reaching the detector, background included, is ``exposure``.
     """
     gamma = np.float32(2.0 ** -abs(lift))
-    curved = np.power(image, gamma) if lift >= 0 else 1.0 - np.power(1.0 - image, gamma)
+    if lift >= 0:
+        curved = power(image, gamma)
+    else:
+        curved = power(1.0 - image, gamma)
+        np.subtract(1.0, curved, out=curved)
     return _on_object(image, object_weight(image), curved)
 
 
@@ -115,7 +138,8 @@ def exposure(image: np.ndarray, *, stops: float) -> np.ndarray:
     (1 - I)^g < 1/510: at L2 (seed 0) a median of 1.4% and at most 34% (a bright image
     over-exposed, which burns out) of the pixels of the embedded sample newly reach 0 or 255.
     """
-    return (1.0 - np.power(1.0 - image, np.float32(2.0**stops))).astype(np.float32, copy=False)
+    exposed = power(1.0 - image, 2.0**stops)
+    return np.subtract(1.0, exposed, out=exposed)
 
 
 CONTRAST_MODELS = {"Histopathology": "stain", "Microscopy": "stain"}
@@ -155,15 +179,17 @@ def fade_stain(image: np.ndarray, factor: float) -> np.ndarray:
     channels = image.shape[2] if image.ndim == 3 else 1
     white = np.percentile(image[::4, ::4].reshape(-1, channels), 99, axis=0).reshape(image.shape[2:])
     white = np.maximum(white, 1e-3).astype(np.float32)
-    return (white * np.power(image / white, np.float32(factor))).astype(np.float32, copy=False)
+    return white * power(image / white, factor)
 
 
 def flatten_object(image: np.ndarray, factor: float) -> np.ndarray:
     """The object's values moved towards their weighted mean m: I' = m + factor (I - m) on the object."""
     weight = object_weight(image)
-    spread = weight[..., None] if image.ndim == 3 else weight
-    mean = (spread * image).sum(axis=(0, 1)) / max(float(weight.sum()), 1.0)
-    return _on_object(image, weight, mean + np.float32(factor) * (image - mean))
+    channels = image.reshape(weight.size, -1)
+    mean = (weight.reshape(-1) @ channels / max(float(weight.sum()), 1.0)).reshape(image.shape[2:])
+    flattened = image * np.float32(factor)
+    flattened += (1 - np.float32(factor)) * mean.astype(np.float32)
+    return _on_object(image, weight, flattened)
 
 
 # -------------------------------------------------------------------------------- noise
@@ -218,15 +244,17 @@ on a 512-pixel image L1 is a PSF of 2-2.6 px standard deviation, L2 one of 4.1-4
 def gaussian_blur(image: np.ndarray, *, sigma: float) -> np.ndarray:
     """Gaussian point-spread function of standard deviation ``sigma`` x the reference length.
 
-    The kernel is truncated at 3 standard deviations and applied by FFT with reflected
-    borders (``convolve_reflect``): on a 512x512x3 image 15 ms against 18 ms for
-    ``scipy.ndimage.gaussian_filter`` (one core).
+    The kernel is truncated at 3 standard deviations, normalised to sum 1 and applied as
+    two 1D passes (OpenCV's ``sepFilter2D``) with reflected borders (d c b | a b c d, no
+    dark frame).
     """
     sigma_px = max(sigma * reference_length(image), 1e-3)
     radius = max(1, int(np.ceil(3.0 * sigma_px)))
     profile = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma_px) ** 2)
-    profile /= profile.sum()
-    return convolve_reflect(image, np.outer(profile, profile).astype(np.float32))
+    profile = (profile / profile.sum()).astype(np.float32)
+    blurred = cv2.sepFilter2D(np.ascontiguousarray(image, dtype=np.float32), cv2.CV_32F, profile, profile,
+                              borderType=cv2.BORDER_REFLECT_101)
+    return np.clip(blurred, 0.0, 1.0, out=blurred)
 
 
 def trajectory_kernel(offsets: np.ndarray) -> np.ndarray:
@@ -249,13 +277,15 @@ def trajectory_kernel(offsets: np.ndarray) -> np.ndarray:
 
 
 def convolve_reflect(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """Convolution over height and width with reflected borders (no dark frame), by FFT."""
-    pad = kernel.shape[0] // 2
-    widths = ((pad, pad), (pad, pad)) + (((0, 0),) if image.ndim == 3 else ())
-    padded = np.pad(image, widths, mode="reflect")
-    kernel = kernel[..., None] if image.ndim == 3 else kernel
-    blurred = signal.fftconvolve(padded, kernel, mode="valid", axes=(0, 1))
-    return np.clip(blurred, 0.0, 1.0).astype(np.float32, copy=False)
+    """Convolution of each channel with an odd-sized ``kernel``, reflected borders (d c b | a b c d).
+
+    OpenCV's ``filter2D`` correlates, so it is given the kernel flipped; it switches to a
+    DFT for kernels of 11 x 11 and more.
+    """
+    blurred = cv2.filter2D(np.ascontiguousarray(image, dtype=np.float32), cv2.CV_32F,
+                           np.ascontiguousarray(kernel[::-1, ::-1], dtype=np.float32),
+                           borderType=cv2.BORDER_REFLECT_101)
+    return np.clip(blurred, 0.0, 1.0, out=blurred)
 
 
 def _direction(angle: float) -> np.ndarray:
@@ -313,8 +343,9 @@ def exposure_motion(image: np.ndarray, poses: list[dict]) -> np.ndarray:
     out = np.zeros(image.shape, dtype=np.float32)
     for pose in poses:
         still = not pose["angle"] and not any(pose["shift"])
-        moved = image if still else rigid_move(image, pose["angle"], tuple(pose["shift"]), fill)
-        out += np.float32(pose["end"] - pose["start"]) * moved
+        moved = image.copy() if still else rigid_move(image, pose["angle"], tuple(pose["shift"]), fill)
+        moved *= np.float32(pose["end"] - pose["start"])
+        out += moved
     return np.clip(out, 0.0, 1.0)
 
 

@@ -206,6 +206,10 @@ def _pose_lines(image: np.ndarray, clean: np.ndarray, k: np.ndarray, angle: floa
     height, width = image.shape
     theta = np.deg2rad(angle)
     t, s = float(np.tan(theta / 2)), float(np.sin(theta))
+    if not (angle or shift[0] or shift[1]):  # the reference pose: the clean lines
+        values = clean[np.abs(k)]
+        values[k < 0] = np.conj(values[k < 0])
+        return values
     spectrum = clean
     if angle or shift[1]:
         columns = fft.irfft(clean * shift_ramp(np.arange(clean.shape[0]), -t, 0.0, width, height),
