@@ -89,7 +89,7 @@ def ct_comparison(repeats: int) -> None:
     """The CT types on the head CT in Hounsfield units (the DICOM's values), against scikit-image."""
     from pydicom.data import get_testdata_file
 
-    from medqdeg.dataset_builder.sample_images import read_dicom
+    from medqdeg.dataset_builder.image_io import read_dicom
 
     dicom = read_dicom(get_testdata_file("J2K_pixelrep_mismatch.dcm"))
     hu = dicom.values

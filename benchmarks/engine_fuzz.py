@@ -4,7 +4,7 @@
 
 Counts passes (output keeps shape, dtype/mode, finite values; L0 identity), clear refusals
 (the project's error naming the field) and anything else (a defect: the first ones are
-printed in full). Exit code 1 when anything else occurred. Strategies: tests/degradations/engine_space.py.
+printed in full). Exit code 1 when anything else occurred. Strategies: tests/dataset_builder/degradations/engine_space.py.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hypothesis import HealthCheck, given, seed, settings
 
-from tests.degradations.engine_space import calls, outcome
+from tests.dataset_builder.degradations.engine_space import calls, outcome
 
 
 def main() -> int:

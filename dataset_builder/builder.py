@@ -15,17 +15,15 @@ process does.
 
 from __future__ import annotations
 
-import io
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import datasets
-import numpy as np
-from PIL import Image
 
 from .degradations import ENGINE_VERSION, check_image, degrade, get_degradation, list_degradations
 from .errors import InvalidInputError, MedQDegError
+from .image_io import png_bytes
 from .items import CleanItem
 from .modalities import MODALITIES
 from .protocol import plan_item
@@ -38,7 +36,6 @@ CODE_VERSION = f"builder-{BUILDER_VERSION}-engine-{ENGINE_VERSION}"
 """Part of the cache key: generated data is rebuilt whenever it changes."""
 SHARDS = 16
 CHUNK = 8
-PNG_COMPRESS_LEVEL = 1
 NO_DEGRADATION = "none"
 
 logger = datasets.logging.get_logger(__name__)
@@ -63,6 +60,16 @@ FEATURES = datasets.Features({
     "image_license": datasets.Value("string"),
     "degradation_record": datasets.Value("string"),
 })
+
+
+@dataclass(frozen=True)
+class PlannedItem:
+    """A selected item and the types it gets at L1 and L2, planned once when it is selected
+    (``protocol.plan_item``): empty for the clean configuration and for a released row,
+    which comes degraded already (or not at all)."""
+
+    item: CleanItem
+    types: tuple[str, ...] = ()
 
 
 @dataclass
@@ -162,26 +169,26 @@ class MedQDeg(datasets.GeneratorBasedBuilder):
         level = parse_level(split, field="split")
         report = SkipReport()
         for shard in shards:
-            for item in self._shard(shard, report):
-                yield from self._examples(item, level, report)
+            for planned in self._shard(shard, report):
+                yield from self._examples(planned, level, report)
         if len(report):
             logger.warning(report.summary())
 
-    def _shard(self, shard: int, report: SkipReport) -> list[CleanItem]:
+    def _shard(self, shard: int, report: SkipReport) -> list[PlannedItem]:
         """The shard's chunks of CHUNK consecutive items (see ``shard_of_chunk``)."""
-        items = self._items(report)
-        return [item for start in range(0, len(items), CHUNK) if shard_of_chunk(start // CHUNK) == shard
-                for item in items[start:start + CHUNK]]
+        selected = self._items(report)
+        return [entry for start in range(0, len(selected), CHUNK) if shard_of_chunk(start // CHUNK) == shard
+                for entry in selected[start:start + CHUNK]]
 
-    def _items(self, report: SkipReport) -> list[CleanItem]:
-        """The selected items, read once per process (images stay lazy)."""
+    def _items(self, report: SkipReport) -> list[PlannedItem]:
+        """The selected items with their plans, read and planned once per process (images stay lazy)."""
         if getattr(self, "_selected", None) is None:
             items = list(iter_source(self.config.source, self.config.data_dir, on_error=self.config.on_error,
                                      report=report, revision=self.config.revision))
             self._released = is_released_source(self.config.source) or any(
                 item.degradation is not None for item in items)
             if self._released and not self.config.redegrade:
-                self._selected = self._released_items(items)
+                self._selected = [PlannedItem(item) for item in self._released_items(items)]
             else:
                 if self._released:
                     dropped = sum(item.degradation is not None for item in items)
@@ -190,10 +197,7 @@ class MedQDeg(datasets.GeneratorBasedBuilder):
                                        "the toolkit's own degradations of the clean rows")
                     items = [item for item in items if item.degradation is None]
                     self._released = False
-                wanted = set(self.config.modalities) if self.config.modalities else None
-                kept = (item for item in items
-                        if (wanted is None or item.modality in wanted) and self._planned(item))
-                self._selected = list(itertools.islice(kept, self.config.limit))
+                self._selected = self._planned_items(items)
         return self._selected
 
     def _released_items(self, items: list[CleanItem]) -> list[CleanItem]:
@@ -222,14 +226,21 @@ class MedQDeg(datasets.GeneratorBasedBuilder):
         keep = {id(item) for item in kept_clean} | {id(item) for item in kept_degraded}
         return [item for item in items if id(item) in keep]  # in the files' order
 
-    def _plan(self, item: CleanItem) -> tuple[str, ...]:
-        only = None if self.config.degradation is None else self.config.degradation
-        return plan_item(item.id, item.modality, seed=self.config.seed, min_types=self.config.min_types,
-                         max_types=self.config.max_types, allowed=self.config.types, only=only).types
+    def _planned_items(self, items: list[CleanItem]) -> list[PlannedItem]:
+        """The first ``limit`` clean items of the wanted modalities that belong to this
+        configuration (every item for ``clean``; otherwise those that get at least one type),
+        each planned once."""
+        wanted = set(self.config.modalities) if self.config.modalities else None
+        clean_only = self.config.degradation == NO_DEGRADATION
+        planned = (PlannedItem(item, () if clean_only else self._plan(item))
+                   for item in items if wanted is None or item.modality in wanted)
+        kept = (entry for entry in planned if clean_only or entry.types)
+        return list(itertools.islice(kept, self.config.limit))
 
-    def _planned(self, item: CleanItem) -> bool:
-        """Whether the item belongs to this configuration: it gets at least one type (or is clean)."""
-        return self.config.degradation == NO_DEGRADATION or item.degradation is not None or bool(self._plan(item))
+    def _plan(self, item: CleanItem) -> tuple[str, ...]:
+        return plan_item(item.id, item.modality, seed=self.config.seed, min_types=self.config.min_types,
+                         max_types=self.config.max_types, allowed=self.config.types,
+                         only=self.config.degradation).types
 
     def _refuse(self, item: CleanItem, error: MedQDegError, report: SkipReport) -> None:
         """Raise ``error`` naming the item's file and row, or, under ``on_error="skip"``, record it
@@ -256,7 +267,8 @@ class MedQDeg(datasets.GeneratorBasedBuilder):
             return None
         return image
 
-    def _examples(self, item: CleanItem, level: int, report: SkipReport) -> Iterator[tuple[str, dict]]:
+    def _examples(self, planned: PlannedItem, level: int, report: SkipReport) -> Iterator[tuple[str, dict]]:
+        item = planned.item
         if item.degradation is not None:  # a source whose images are degraded already (released files)
             if item.degradation not in _TYPES:
                 error = InvalidInputError("degradation_type", f"is {item.degradation!r}",
@@ -279,7 +291,7 @@ class MedQDeg(datasets.GeneratorBasedBuilder):
         if level == 0:
             yield item.id, self._example(item, image, item.id, item.id, NO_DEGRADATION, 0, None)
             return
-        for name in self._plan(item):
+        for name in planned.types:
             try:
                 degraded, record = degrade(image, name, level, seed=self.config.seed, item_id=item.id,
                                            modality=item.modality, **item.acquisition())
@@ -325,13 +337,4 @@ def shard_of_chunk(chunk: int) -> int:
     bits = SHARDS.bit_length() - 1
     return int(f"{chunk % SHARDS:0{bits}b}"[::-1], 2)
 
-
-def png_bytes(image) -> bytes:
-    """Lossless PNG at zlib level 1. Encoding at Pillow's default level 6 was the largest
-    cost of generation; level 1 wrote the 512x512 head CT 2.4 times faster (4.0 against
-    9.7 ms) into a 16% larger file."""
-    picture = image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image))
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
-    return buffer.getvalue()
 

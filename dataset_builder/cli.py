@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModalityMismatchError
-from .image_files import display, read_ct_values, read_image, write_image
+from .image_io import display, read_ct_values, read_image, write_image
 from .sample_images import CATALOGUE, load_sample
 from .sources import SOURCES
 from .vocabulary import DEGRADED_LEVELS
@@ -63,10 +63,14 @@ GENERATED_MARKER = "<!-- generated: medqdeg degradations report -->"
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .degradations.severity import measure_severity, parameters_markdown, severity_markdown
+    from .quality.level_strength import (
+        level_strength_markdown,
+        measure_level_strength,
+        parameters_markdown,
+    )
 
-    rows = measure_severity(seeds=args.seeds, names=args.types)
-    table = severity_markdown(rows)
+    rows = measure_level_strength(seeds=args.seeds, names=args.types)
+    table = level_strength_markdown(rows)
     print(table)
     if args.markdown:
         path = Path(args.markdown)
@@ -83,7 +87,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _gallery(args: argparse.Namespace) -> int:
-    from .degradations.gallery import gallery
+    from .quality.gallery import gallery
 
     if args.sample:
         sample = load_sample(args.sample)

@@ -19,9 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from .builder import CODE_VERSION
-from .degradations.severity import measure_severity, parameters_markdown, severity_markdown
 from .errors import InvalidInputError
 from .loading import load_dataset
+from .quality.level_strength import (
+    level_strength_markdown,
+    measure_level_strength,
+    parameters_markdown,
+)
 from .vocabulary import CITATION, LEVEL_NAMES
 
 MAX_SHARD_BYTES = 500 * 1024**2
@@ -77,7 +81,8 @@ def dataset_card(written: dict[str, dict[str, list[str]]], counts: dict[str, dic
                            + " |" for config in counts)
     origin_rows = "\n".join(f"| {origin} | {licence} | {n} |" for (origin, licence), n in sorted(provenance.items()))
     shown = ", ".join(f"{k}={v!r}" for k, v in sorted(options.items())) or "defaults"
-    severity = severity_markdown(measure_severity(seeds=severity_seeds)) if severity_seeds else "(not measured)"
+    strength = (level_strength_markdown(measure_level_strength(seeds=severity_seeds)) if severity_seeds
+                else "(not measured)")
     return f"""---
 license: other
 task_categories:
@@ -119,7 +124,7 @@ ds = datasets.load_dataset("path/or/repo", "default", split="L2")
 
 ## Measured severity (SSIM and PSNR against L0 on real images)
 
-{severity}
+{strength}
 
 ## Provenance and licences of the source images
 

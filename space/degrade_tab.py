@@ -6,13 +6,12 @@ form (a 16-bit PNG stays 16-bit, see the engine's conversion), with ``item_id=""
 the page gives exactly the bytes of ``medqdeg degrade FILE --type T --level L --seed S``
 (for images within ``max_side``). For the screen, every level is mapped to 8 bits with the
 clean image's window, and SSIM/PSNR compare those 8-bit images with L0
-(``severity.image_quality``). The download is a ZIP of the three levels as PNG (in the
+(``quality.measures.image_quality``). The download is a ZIP of the three levels as PNG (in the
 input's bit depth) and ``records.json`` (the exact parameters, replayable).
 """
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import tempfile
@@ -25,17 +24,19 @@ import numpy as np
 from PIL import Image
 
 from medqdeg.dataset_builder.degradations import (
+    MIN_SIDE,
     DegradationRecord,
     degrade,
     get_degradation,
     list_degradations,
 )
-from medqdeg.dataset_builder.degradations.severity import image_quality
+from medqdeg.dataset_builder.image_io import png_bytes, shrink
 from medqdeg.dataset_builder.modalities import MODALITIES, normalize_modality
+from medqdeg.dataset_builder.quality.measures import image_quality
 from medqdeg.dataset_builder.sample_images import CATALOGUE, load_sample
 from medqdeg.dataset_builder.vocabulary import LEVEL_NAMES
 
-from .safety import LoadedImage, SpaceError, load_upload, shrink
+from .safety import LoadedImage, SpaceError, load_upload
 from .settings import SpaceSettings
 
 DEFAULT_SAMPLE = "ct_head"
@@ -81,7 +82,7 @@ def sample_input(key: str | None) -> LoadedImage:
 def choose_input(upload: str | None, sample_key: str | None, settings: SpaceSettings) -> tuple[LoadedImage, str]:
     """The upload when there is one, else the sample; shrunk to ``max_side``; with a note."""
     loaded = load_upload(upload, settings) if upload else sample_input(sample_key)
-    image, shrunk = shrink(loaded.image, settings.max_side)
+    image, shrunk = shrink(loaded.image, settings.max_side, min_side=MIN_SIDE)
     note = loaded.description
     if shrunk:
         note += f"; shrunk to at most {settings.max_side} pixels a side first"
@@ -189,16 +190,6 @@ def _short(value) -> str:
     return str(value)
 
 
-def _png_bytes(image: ImageLike) -> bytes:
-    """PNG bytes of ``image`` in its own depth (fast compression: the pixels matter, not the bytes)."""
-    buffer = io.BytesIO()
-    pil = image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image))
-    if pil.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I;16", "I"):
-        pil = pil.convert("RGB" if len(pil.getbands()) >= 3 else "I")
-    pil.save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
-
-
 def _prune(folder: Path) -> None:
     cutoff = time.time() - DOWNLOAD_MAX_AGE_S
     for old in folder.glob("medqdeg-*"):
@@ -219,11 +210,11 @@ def write_files(preview: Preview, folder: str | Path) -> tuple[list[Path], Path]
     with zipfile.ZipFile(target / f"medqdeg-{preview.degradation}-seed{preview.seed}.zip", "w",
                          zipfile.ZIP_STORED) as archive:
         for level, image, screen in zip(LEVEL_NAMES, preview.images, preview.screens, strict=True):
-            shown = _png_bytes(screen)
+            shown = png_bytes(screen)
             (target / f"{level}.png").write_bytes(shown)
             screens.append(target / f"{level}.png")
             same = isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.shape == screen.shape
-            archive.writestr(f"{level}.png", shown if same else _png_bytes(image))
+            archive.writestr(f"{level}.png", shown if same else png_bytes(image))
             if not same:
                 archive.writestr(f"screen/{level}.png", shown)
         archive.writestr("records.json", json.dumps({

@@ -4,13 +4,13 @@ Uploads
     ``load_upload`` checks the file's size in bytes first, then reads only the image
     header (Pillow opens lazily; pydicom reads the DICOM header with
     ``stop_before_pixels=True``; a deflated DICOM file is first inflated in counted pieces and
-    refused past ``max_inflated_bytes``, because pydicom inflates it whole before any header
+    refused past ``image_io.max_inflated_bytes``, because pydicom inflates it whole before any header
     check) and refuses an image larger than the pixel limit before a
     single pixel is decoded, so a decompression bomb (a small PNG that claims 40000 x 40000
     pixels) costs nothing. Only PNG, JPEG, TIFF and DICOM are read; DICOM goes through
     pydicom, which parses data and never executes anything. A file that is none of these,
     or is broken, is refused with a one-line message. Images wider or taller than
-    ``max_side`` are shrunk (Lanczos) before they are degraded.
+    ``max_side`` are shrunk (``image_io.shrink``) before they are degraded.
 
 Models
     ``resolve_model`` accepts only a label of the host's allowlist. Free text is accepted
@@ -43,15 +43,20 @@ from typing import Any, TypeVar
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from medqdeg.dataset_builder.degradations import MIN_SIDE
 from medqdeg.dataset_builder.errors import MedQDegError
-from medqdeg.dataset_builder.image_files import is_dicom
+from medqdeg.dataset_builder.image_io import (
+    check_deflated,
+    is_dicom,
+    max_inflated_bytes,
+    read_dicom,
+)
 
 from .settings import ModelEntry, SpaceSettings
 
 LOGGER = logging.getLogger("medqdeg.space")
 
 PIL_FORMATS = ("PNG", "JPEG", "TIFF")
-MIN_SIDE = 8
 MAX_MESSAGE_CHARS = 400
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
 _SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD", re.IGNORECASE)
@@ -96,17 +101,10 @@ def _check_pixels(width: int, height: int, max_pixels: int, name: str) -> None:
         raise UploadRejected(f"{name} is {width}x{height} pixels; each side needs at least {MIN_SIDE}.")
 
 
-def max_inflated_bytes(max_pixels: int) -> int:
-    """The most bytes a deflated DICOM upload may inflate to: 8 bytes for each accepted pixel
-    (three 16-bit samples, with room) plus 1 MiB of header."""
-    return 8 * max_pixels + (1 << 20)
-
-
 def _load_dicom(path: Path, max_pixels: int, name: str) -> LoadedImage:
     import pydicom
 
     from medqdeg.dataset_builder.modalities import normalize_modality
-    from medqdeg.dataset_builder.sample_images import check_deflated, read_dicom
 
     limit = max_inflated_bytes(max_pixels)
     try:
@@ -178,21 +176,6 @@ def load_upload(path: str | os.PathLike | None, settings: SpaceSettings) -> Load
     if is_dicom(path):
         return _load_dicom(path, settings.max_pixels, name)
     return _load_pillow(path, settings.max_pixels, name)
-
-
-def shrink(image: Image.Image | np.ndarray, max_side: int) -> tuple[Image.Image | np.ndarray, bool]:
-    """``image`` with its longer side at most ``max_side`` (Lanczos), and whether it shrank."""
-    height, width = (image.height, image.width) if isinstance(image, Image.Image) else image.shape[:2]
-    scale = max_side / max(height, width)
-    if scale >= 1:
-        return image, False
-    size = (max(MIN_SIDE, round(width * scale)), max(MIN_SIDE, round(height * scale)))
-    if isinstance(image, Image.Image):
-        if image.mode in ("I;16", "I;16B", "I;16L"):
-            image = image.convert("I")
-            return image.resize(size, Image.Resampling.LANCZOS).convert("I;16"), True
-        return image.resize(size, Image.Resampling.LANCZOS), True
-    return np.asarray(Image.fromarray(image).resize(size, Image.Resampling.LANCZOS)), True
 
 
 # ----------------------------------------------------------------------------- models

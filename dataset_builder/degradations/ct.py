@@ -347,10 +347,16 @@ def _even_angles(views: int, start: float = 0.0) -> np.ndarray:
     return start + np.arange(views) * (180.0 / views)
 
 
-def rescanned(image: np.ndarray, scale: dict) -> np.ndarray:
-    """The image through an ideal, noise-free full scan and FBP: what reconstructing the
-    image itself gives. Its error against the image is the full-scan floor the severity
-    report quotes (``with_artefact`` keeps the degradations off that floor)."""
+def ideal_ct_rescan(image: np.ndarray, acquisition: Mapping[str, Any]) -> np.ndarray:
+    """A CT display image (engine values in [0, 1]) through an ideal, noise-free full scan and
+    FBP: what reconstructing the image itself gives. ``acquisition`` holds the image's
+    ``degrade`` keywords ``display_window`` (center, width in HU) and ``pixel_spacing`` (mm);
+    absent or None ones take ``DEFAULT_WINDOW`` and ``DEFAULT_FIELD_OF_VIEW``. Its error
+    against the image is the full-scan floor the level-strength report quotes
+    (``with_artefact`` keeps the degradations off that floor)."""
+    stated = {key: value for key, value in acquisition.items() if value is not None}
+    scale = scale_for(image.shape, {"value_window": None, **stated})
+
     def apply(plane: np.ndarray) -> np.ndarray:
         mu = to_attenuation(plane, scale)
         angles = _even_angles(full_views(mu.shape))

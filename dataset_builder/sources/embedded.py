@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
+from ..image_io import shrink
 from ..items import CleanItem
 from ..sample_images import CATALOGUE, testdata_ct_acquisition, testdata_dicom
 from ..vocabulary import OPTION_LETTERS, stable_hash
@@ -78,13 +78,9 @@ def _crop(load: Callable[[], np.ndarray], top: float, left: float, size: float) 
 
 
 def _limit(load: Callable[[], np.ndarray], max_side: int = 512) -> Callable[[], np.ndarray]:
+    """A loader of the image with its longer side at most ``max_side`` (``image_io.shrink``)."""
     def limited() -> np.ndarray:
-        image = load()
-        scale = max_side / max(image.shape[:2])
-        if scale >= 1:
-            return image
-        size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
-        return np.asarray(Image.fromarray(image).resize(size, Image.Resampling.LANCZOS))
+        return shrink(load(), max_side)[0]
     return limited
 
 

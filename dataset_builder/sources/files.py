@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import InvalidInputError
-from ..image_files import read_image
+from ..image_io import read_image
 
 CSV_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
 """Base64 images make fields far larger than the csv module's default 128 KiB limit."""

@@ -7,7 +7,7 @@ error that names the folder and the files found. Layout::
     my_set/
       items.jsonl              (or items.csv)
       images/case1.png         image paths are relative to the file's folder
-      images/case2.dcm         DICOM, TIFF, JPEG, PNG and .npy are read by image_files.read_image
+      images/case2.dcm         DICOM, TIFF, JPEG, PNG and .npy are read by image_io.read_image
 
 Keys (JSONL) or columns (CSV):
 

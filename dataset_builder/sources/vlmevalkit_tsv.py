@@ -93,20 +93,18 @@ their skill is the task name. Ids are ``<file stem>-<index>``.
 from __future__ import annotations
 
 import ast
-import base64
-import binascii
 import csv
 import functools
-import io
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from ..errors import InvalidInputError, MedQDegError
+from ..image_io import decode_base64_image
 from ..items import CleanItem
 from ..vocabulary import level_or_none
 from .files import (
@@ -275,22 +273,6 @@ def _one(values: list[str], field_name: str, location: str) -> str:
     return values[0]
 
 
-def decode_base64_image(value: str, location: str, field_name: str = "image") -> Image.Image:
-    """Decode one base64-encoded image file; a broken one raises naming the place and field."""
-    try:
-        data = base64.b64decode(value.strip())
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            return image
-    except Image.DecompressionBombError as error:  # not an OSError: it escaped this guard
-        raise InvalidInputError(field_name, f"claims more pixels than Pillow decodes safely ({error})",
-                                f"at most {Image.MAX_IMAGE_PIXELS:,} pixels (Pillow's MAX_IMAGE_PIXELS)",
-                                item=location) from None
-    except (binascii.Error, UnidentifiedImageError, OSError, ValueError) as error:
-        raise InvalidInputError(field_name, f"is not a readable base64-encoded image ({error})",
-                                "a base64-encoded PNG, JPEG or other image file", item=location) from None
-
-
 def _image_cell(path: Path, offset: int, column: int, location: str) -> str:
     value = text(_read_cell(path, offset, column))
     listed = _as_list(value)
@@ -414,7 +396,7 @@ def parse_severity(value: str, location: str) -> int:
 def normalize_degradation(value: str) -> str:
     """The toolkit's name for a ``degradation_type`` value when it names a type or one of its
     aliases (the paper's spellings) up to case and separators, else ``value``."""
-    from ..degradations.registry import DEGRADATIONS
+    from ..degradations import DEGRADATIONS
 
     key = re.sub(r"[^a-z0-9]+", "_", value.lower()).strip("_")
     return DEGRADATIONS.canonical(key) if key in DEGRADATIONS else value.strip()

@@ -55,8 +55,6 @@ Failures
 
 from __future__ import annotations
 
-import base64
-import io
 import ipaddress
 import json
 import logging
@@ -71,9 +69,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from PIL import Image
-
 from medqdeg.dataset_builder.errors import InvalidInputError
+from medqdeg.dataset_builder.image_io import png_data_url
 from medqdeg.dataset_builder.vocabulary import stable_hash
 
 from .base import Answer, GenerationSettings, Query
@@ -92,15 +89,6 @@ class RequestFailed(Exception):
     """One request failed for good (after its retries, or at once for a non-retryable status)."""
 
 
-def image_to_data_url(image: Image.Image) -> str:
-    """``data:image/png;base64,...`` of ``image`` (lossless: PNG, converted to RGB if needed)."""
-    if image.mode not in ("RGB", "L"):
-        image = image.convert("RGB")
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 def build_messages(query: Query, data_url: str | None = None) -> list[dict[str, Any]]:
     """The chat messages of one query: optional system text, then image and prompt
     (the prompt alone, as a plain string, for a text-only query with no image)."""
@@ -110,7 +98,7 @@ def build_messages(query: Query, data_url: str | None = None) -> list[dict[str, 
     if query.image is None and data_url is None:
         messages.append({"role": "user", "content": query.prompt})
         return messages
-    url = data_url if data_url is not None else image_to_data_url(query.image)
+    url = data_url if data_url is not None else png_data_url(query.image)
     messages.append({
         "role": "user",
         "content": [

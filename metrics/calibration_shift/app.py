@@ -1,7 +1,5 @@
-"""Gradio Blocks app for the Calibration Shift metric (the metric Space's front page).
-
-evaluate's ``launch_gradio_widget`` uses Gradio 3 APIs and fails on Gradio 4 and later,
-so the page is built here with ``gr.Blocks``. Paste one item per line as CSV with a header:
+"""Gradio Blocks app for the Calibration Shift metric (the metric Space's front page, laid out
+by ``medqdeg.metrics.metric_page``). Paste one item per line as CSV with a header:
 
 - ``samples,reference,num_options[,group]``: samples are letters or indices separated by
   spaces, ``?`` for an unparseable sample; or
@@ -10,13 +8,13 @@ so the page is built here with ``gr.Blocks``. Paste one item per line as CSV wit
 Run ``python app.py`` to serve it.
 """
 
-import json
 from functools import lru_cache
 from pathlib import Path
 
 import evaluate
 import gradio as gr
 
+from medqdeg.metrics.metric_page import metric_page, page_result
 from medqdeg.metrics.modules import module_script
 from medqdeg.metrics.pasted import (
     EXAMPLE_PROBABILITIES,
@@ -43,34 +41,28 @@ def metric_arguments(text: str) -> dict:
 
 def compute(text: str, accuracy: str, unparseable: str):
     """The button's callback: returns (result as a dict, summary as Markdown)."""
-    try:
+    def result() -> dict:
         kwargs = metric_arguments(text)
         metric = load_metric(kwargs.pop("config_name"))
-        result = metric.compute(**kwargs, accuracy=accuracy, unparseable=unparseable)
-    except (KeyError, ValueError) as error:
-        raise gr.Error(str(error)) from error
-    return json.loads(json.dumps(result)), summary_markdown(result)
+        return metric.compute(**kwargs, accuracy=accuracy, unparseable=unparseable)
+
+    return page_result(result, summary_markdown)
+
+
+def controls() -> list:
+    return [gr.Radio(["majority", "samples"], value="majority", label="accuracy"),
+            gr.Radio(["count", "ignore"], value="count", label="unparseable")]
 
 
 def build_demo() -> gr.Blocks:
-    with gr.Blocks(title="Calibration Shift") as demo:
-        gr.Markdown(
-            "# Calibration Shift (MedQ-Deg)\n"
-            "Confidence = consistency of T sampled answers, C = 1 - H/ln K; "
-            "Calibration Shift = mean C - accuracy (> 0: overconfident). "
-            "One item per line; `?` marks an unparseable sample. Groups L0/L1/L2 give the "
-            "Dunning-Kruger verdict."
-        )
-        table = gr.Textbox(label="Items (CSV)", value=EXAMPLE_SAMPLES, lines=10)
-        with gr.Row():
-            accuracy = gr.Radio(["majority", "samples"], value="majority", label="accuracy")
-            unparseable = gr.Radio(["count", "ignore"], value="count", label="unparseable")
-        gr.Examples([[EXAMPLE_SAMPLES], [EXAMPLE_PROBABILITIES]], inputs=[table])
-        button = gr.Button("Compute", variant="primary")
-        summary = gr.Markdown()
-        output = gr.JSON(label="Result")
-        button.click(compute, inputs=[table, accuracy, unparseable], outputs=[output, summary])
-    return demo
+    return metric_page(
+        title="Calibration Shift",
+        markdown="# Calibration Shift (MedQ-Deg)\n"
+                 "Confidence = consistency of T sampled answers, C = 1 - H/ln K; "
+                 "Calibration Shift = mean C - accuracy (> 0: overconfident). "
+                 "One item per line; `?` marks an unparseable sample. Groups L0/L1/L2 give the "
+                 "Dunning-Kruger verdict.",
+        examples=(EXAMPLE_SAMPLES, EXAMPLE_PROBABILITIES), lines=10, controls=controls, compute=compute)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,5 @@
-"""Gradio Blocks app for the MedQ-Deg accuracy metric (the metric Space's front page).
-
-evaluate's ``launch_gradio_widget`` uses Gradio 3 APIs and fails on Gradio 4 and later,
-so the page is built here with ``gr.Blocks``. Paste one item per line as CSV with a
-header: ``prediction`` (one letter/index, or several separated by spaces for T samples,
+"""Gradio Blocks app for the MedQ-Deg accuracy metric (the metric Space's front page, laid
+out by ``medqdeg.metrics.metric_page``). Paste one item per line as CSV with a header: ``prediction`` (one letter/index, or several separated by spaces for T samples,
 ``?`` for unparseable) and ``reference`` are required; ``severity`` (L0/L1/L2) and
 ``clean_id`` give the paired drops; every other column is a grouping column.
 
@@ -11,13 +8,13 @@ Run ``python app.py`` to serve it.
 
 import csv
 import io
-import json
 from functools import lru_cache
 from pathlib import Path
 
 import evaluate
 import gradio as gr
 
+from medqdeg.metrics.metric_page import metric_page, page_result
 from medqdeg.metrics.modules import module_script
 
 HERE = Path(__file__).resolve().parent
@@ -100,31 +97,26 @@ def summary_markdown(result: dict) -> str:
 
 def compute(text: str, accuracy: str, n_bootstrap: float, seed: float):
     """The button's callback: returns (result as a dict, summary as Markdown)."""
-    try:
+    def result() -> dict:
         kwargs = parse_table(text)
-        result = load_metric().compute(**kwargs, accuracy=accuracy, n_bootstrap=int(n_bootstrap), seed=int(seed))
-    except (KeyError, ValueError) as error:
-        raise gr.Error(str(error)) from error
-    return json.loads(json.dumps(result)), summary_markdown(result)
+        return load_metric().compute(**kwargs, accuracy=accuracy, n_bootstrap=int(n_bootstrap), seed=int(seed))
+
+    return page_result(result, summary_markdown)
+
+
+def controls() -> list:
+    return [gr.Radio(["majority", "samples"], value="majority", label="accuracy (with samples)"),
+            gr.Number(value=1000, precision=0, label="bootstrap resamples"),
+            gr.Number(value=0, precision=0, label="seed")]
 
 
 def build_demo() -> gr.Blocks:
-    with gr.Blocks(title="MedQ-Deg accuracy") as demo:
-        gr.Markdown(
-            "# MedQ-Deg accuracy\n"
-            "Accuracy overall and per group, paired drops L1-L0 and L2-L0 (matched through "
-            "`clean_id`), unweighted means over groups and seeded bootstrap intervals."
-        )
-        table = gr.Textbox(label="Items (CSV)", value=EXAMPLE, lines=12)
-        with gr.Row():
-            accuracy = gr.Radio(["majority", "samples"], value="majority", label="accuracy (with samples)")
-            n_bootstrap = gr.Number(value=1000, precision=0, label="bootstrap resamples")
-            seed = gr.Number(value=0, precision=0, label="seed")
-        button = gr.Button("Compute", variant="primary")
-        summary = gr.Markdown()
-        output = gr.JSON(label="Result")
-        button.click(compute, inputs=[table, accuracy, n_bootstrap, seed], outputs=[output, summary])
-    return demo
+    return metric_page(
+        title="MedQ-Deg accuracy",
+        markdown="# MedQ-Deg accuracy\n"
+                 "Accuracy overall and per group, paired drops L1-L0 and L2-L0 (matched through "
+                 "`clean_id`), unweighted means over groups and seeded bootstrap intervals.",
+        examples=(EXAMPLE,), lines=12, controls=controls, compute=compute)
 
 
 if __name__ == "__main__":

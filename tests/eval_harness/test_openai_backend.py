@@ -21,12 +21,12 @@ import pytest
 from PIL import Image
 
 from medqdeg.dataset_builder.errors import InvalidInputError
+from medqdeg.dataset_builder.image_io import png_data_url
 from medqdeg.eval_harness.backends.base import Answer, GenerationSettings, Query
 from medqdeg.eval_harness.backends.openai_backend import (
     LOCAL_PLACEHOLDER_KEY,
     OpenAIBackend,
     build_messages,
-    image_to_data_url,
     letter_probs_from_top_logprobs,
     request_seed,
 )
@@ -55,7 +55,7 @@ def _queries(count: int, system: str | None = None) -> list[Query]:
 
 def test_data_url_is_lossless_png():
     image = _image(3)
-    url = image_to_data_url(image)
+    url = png_data_url(image)
     assert url.startswith("data:image/png;base64,")
     decoded = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
     assert decoded.format == "PNG"

@@ -15,7 +15,6 @@ from medqdeg.space.safety import (
     load_upload,
     redact,
     resolve_model,
-    shrink,
     user_message,
 )
 from medqdeg.space.settings import SpaceSettings, parse_models
@@ -75,14 +74,6 @@ def test_refuses_broken_dicom_and_other_formats(tmp_path):
         load_upload(tmp_path / "x.gif", LIMITS)
     with pytest.raises(UploadRejected, match="Upload an image"):
         load_upload(None, LIMITS)
-
-
-def test_shrink_keeps_depth():
-    big = Image.fromarray((np.arange(2000 * 100) % 60000).astype(np.uint16).reshape(100, 2000))
-    small, shrunk = shrink(big, 500)
-    assert shrunk and small.size == (500, 25) and small.mode == "I;16"
-    array, shrunk = shrink(np.zeros((300, 200, 3), np.uint8), 1024)
-    assert not shrunk and array.shape == (300, 200, 3)
 
 
 def test_allowlist():
@@ -184,7 +175,7 @@ def test_deflated_dicom_bomb_refused_before_pydicom_inflates_it(tmp_path, monkey
 
 def test_deflated_dicom_past_its_declared_size_refused(tmp_path):
     """Under the hard limit but far more than the declared 16x16 pixels: refused too."""
-    from medqdeg.dataset_builder.sample_images import read_dicom
+    from medqdeg.dataset_builder.image_io import read_dicom
 
     padded = _deflated_dicom(tmp_path / "padded.dcm", 16, 16, 4 * 2**20)
     with pytest.raises(InvalidInputError, match=r"padded\.dcm: field `file` .*for 512 bytes of declared pixel data"):

@@ -21,7 +21,7 @@ from medqdeg.dataset_builder.degradations.general import (
     xray_motion_blur,
 )
 from medqdeg.dataset_builder.degradations.geometry import rigid_move
-from medqdeg.dataset_builder.degradations.severity import image_quality
+from medqdeg.dataset_builder.quality.measures import image_quality
 
 from .conftest import as_engine
 

@@ -246,7 +246,7 @@ def slide_images() -> dict[str, np.ndarray]:
 @pytest.mark.parametrize("name", NAMES)
 def test_levels_on_every_slide_image(slide_images: dict[str, np.ndarray], name: str) -> None:
     """L1 changes >= 1% of the tissue by >= 10 grey levels; L2 is clearly worse, image by image."""
-    from medqdeg.dataset_builder.degradations.severity import image_quality
+    from medqdeg.dataset_builder.quality.measures import image_quality
 
     ssim = {1: [], 2: []}
     for key, clean in slide_images.items():

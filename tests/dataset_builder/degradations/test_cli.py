@@ -7,7 +7,7 @@ from PIL import Image
 from pydicom.data import get_testdata_file
 
 from medqdeg.dataset_builder.degradations import DegradationRecord, replay
-from medqdeg.dataset_builder.image_files import display, read_ct_values, read_image
+from medqdeg.dataset_builder.image_io import display, read_ct_values, read_image
 from medqdeg.eval_harness.cli import main
 
 
@@ -64,7 +64,7 @@ def test_gallery_has_a_row_per_applicable_type(tmp_path):
     out = tmp_path / "gallery.png"
     assert main(["degradations", "gallery", "--sample", "ct_small", "-o", str(out)]) == 0
     from medqdeg.dataset_builder.degradations import list_degradations
-    from medqdeg.dataset_builder.degradations.gallery import LABEL_HEIGHT
+    from medqdeg.dataset_builder.quality.gallery import LABEL_HEIGHT
 
     picture = Image.open(out)
     rows = len(list_degradations("CT"))

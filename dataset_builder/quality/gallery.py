@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .engine import ImageLike, degrade, list_degradations
+from ..degradations import degrade, list_degradations
 
 LABEL_HEIGHT = 18
 
 
-def _as_rgb(image: ImageLike) -> Image.Image:
+def _as_rgb(image: Image.Image | np.ndarray) -> Image.Image:
     if isinstance(image, Image.Image):
         return image.convert("RGB")
     array = np.asarray(image)
@@ -20,7 +20,7 @@ def _as_rgb(image: ImageLike) -> Image.Image:
     return Image.fromarray(array).convert("RGB")
 
 
-def gallery(image: ImageLike, *, modality: str | None = None, seed: int = 0, tile: int = 256,
+def gallery(image: Image.Image | np.ndarray, *, modality: str | None = None, seed: int = 0, tile: int = 256,
             names: list[str] | None = None, acquisition: dict | None = None) -> Image.Image:
     """Render ``image`` under every type that applies to ``modality`` at L0, L1 and L2.
 

@@ -1,4 +1,4 @@
-"""Reading and writing image files at the command line's edge.
+"""Reading and writing image files: the command line's and the file sources' edge.
 
 PNG, JPEG, TIFF and other formats Pillow reads come back as PIL images in their own
 mode (16-bit PNGs as ``I;16`` or ``I``); ``.npy`` files as NumPy arrays; DICOM files
@@ -9,12 +9,13 @@ which only parses data and never executes anything.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from .errors import InvalidInputError
-from .sample_images import DicomImage, dicom_display, read_dicom
+from ..errors import InvalidInputError
+from .dicom import DicomImage, dicom_display, read_dicom
 
 
 def is_dicom(path: Path) -> bool:
@@ -64,16 +65,27 @@ def read_image(path: str | Path) -> Image.Image | np.ndarray:
             raise InvalidInputError("file", f"is not a readable DICOM image ({error})",
                                     "a DICOM file with pixel data", item=str(path)) from error
     try:
-        with Image.open(path) as image:
-            image.load()
-            return image
-    except Image.DecompressionBombError as error:  # not an OSError: it escaped every source's guard
-        raise InvalidInputError("file", f"claims more pixels than Pillow decodes safely ({error})",
-                                f"at most {Image.MAX_IMAGE_PIXELS:,} pixels (Pillow's MAX_IMAGE_PIXELS)",
-                                item=str(path)) from None
+        return open_pillow(path, field="file", item=str(path))
     except (UnidentifiedImageError, OSError) as error:
         raise InvalidInputError("file", f"is not a readable image ({error})",
                                 "PNG, JPEG, TIFF, DICOM or .npy", item=str(path)) from error
+
+
+def open_pillow(file: str | Path | IO[bytes], *, field: str, item: str) -> Image.Image:
+    """The image in ``file`` (a path or a binary stream), decoded by Pillow and loaded.
+
+    An image that claims more than ``Image.MAX_IMAGE_PIXELS`` pixels is refused before it is
+    decoded (Pillow's ``DecompressionBombError``, not an ``OSError``) as an ``InvalidInputError``
+    naming ``item`` and ``field``; Pillow's own errors for an unreadable file propagate.
+    """
+    try:
+        with Image.open(file) as image:
+            image.load()
+            return image
+    except Image.DecompressionBombError as error:
+        raise InvalidInputError(field, f"claims more pixels than Pillow decodes safely ({error})",
+                                f"at most {Image.MAX_IMAGE_PIXELS:,} pixels (Pillow's MAX_IMAGE_PIXELS)",
+                                item=item) from None
 
 
 def write_image(image: Image.Image | np.ndarray, path: str | Path) -> Path:

@@ -1,5 +1,5 @@
 """Levels mean something: on every applicable real image of the embedded sample, L1 is
-visible and L2 clearly worse (the targets of ``severity``), or the docs say why not."""
+visible and L2 clearly worse (the targets of ``quality.level_strength``), or the docs say why not."""
 
 from __future__ import annotations
 
@@ -7,17 +7,13 @@ import numpy as np
 import pytest
 
 from medqdeg.dataset_builder.degradations import list_degradations
-from medqdeg.dataset_builder.degradations.severity import (
-    SeverityRow,
-    clipped_share,
-    measure_severity,
-    uniform_block,
-)
+from medqdeg.dataset_builder.quality.level_strength import LevelStrength, measure_level_strength
+from medqdeg.dataset_builder.quality.measures import clipped_share, uniform_block
 
 
 @pytest.fixture(scope="module")
-def report() -> dict[str, SeverityRow]:
-    return {row.name: row for row in measure_severity(seeds=1)}
+def report() -> dict[str, LevelStrength]:
+    return {row.name: row for row in measure_level_strength(seeds=1)}
 
 
 @pytest.mark.parametrize("name", [spec.name for spec in list_degradations()])
@@ -28,7 +24,7 @@ def test_every_type_meets_the_targets_on_every_applicable_sample_image(report, n
 
 
 def test_the_target_check_catches_a_type_that_does_nothing_visible():
-    row = SeverityRow("gaussian_blur", "resolution_blur", ("CT",))
+    row = LevelStrength("gaussian_blur", "resolution_blur", ("CT",))
     row.ssim = {1: [0.99, 0.98, 0.97], 2: [0.96, 0.99, 0.90]}
     missed = row.failures()
     assert any("L1 median SSIM" in reason for reason in missed)

@@ -19,8 +19,8 @@ from medqdeg.dataset_builder.degradations.mri import (
     motion_lines,
     undersampling_artifact,
 )
-from medqdeg.dataset_builder.degradations.severity import image_quality
 from medqdeg.dataset_builder.errors import InvalidInputError
+from medqdeg.dataset_builder.quality.measures import image_quality
 
 from .conftest import as_engine
 
@@ -216,7 +216,7 @@ def test_ghosting_keeps_the_shown_mean_within_2_percent_on_the_sample_mri_images
     """The magnitude rectifies the ghosts, so the shown mean rises a little; at both levels the
     median rise over every MRI image of the embedded sample stays within 2%."""
     from medqdeg.dataset_builder.degradations import degrade
-    from medqdeg.dataset_builder.degradations.severity import sample_images
+    from medqdeg.dataset_builder.quality.level_strength import sample_images
     from medqdeg.dataset_builder.sources.embedded import assembled_image
 
     for level in (1, 2):

@@ -1,20 +1,20 @@
-"""Measured severity: every type at L1 and L2 on every applicable image of the embedded sample.
+"""How strongly each type degrades real images: every type at L1 and L2 on every applicable
+image of the embedded sample, against the targets the levels must meet.
 
 For each type, each image of the embedded sample whose modality it applies to (124 real
 images of 7 modalities, see ``sources.embedded``) is degraded at L1 and L2 (item id = the
 image's key, seeds ``0..seeds-1``, the image's modality and acquisition facts given) and
-compared with its clean 8-bit original:
+compared with its clean 8-bit original (the figures of ``measures``):
 
-- SSIM: scikit-image's ``structural_similarity`` (7x7 windows, data range 255, colour
-  channels averaged); PSNR: ``10 log10(255^2 / MSE)`` in dB;
+- SSIM and PSNR (dB), ``measures.image_quality``;
 - intensity types: the share of pixels newly saturated (0 or 255 at L2 but not at L0);
-- slide overlays: ``pathology.changed_tissue_share`` at L1;
+- slide overlays: ``degradations.changed_tissue_share`` at L1;
 - CT types: the noise standard deviation in HU in the most uniform 16x16 block of the
   clean image, and the RMSE against L0 divided by the full-scan floor (the RMSE of the
-  image re-scanned by an ideal full scan, ``ct.rescanned``).
+  image re-scanned by an ideal full scan, ``measures.ct_floor``).
 
 The report gives the median and the 10th-90th percentile spread over images, the share of
-images on which L2's SSIM is below L1's, and checks the targets of ``TARGETS``.
+images on which L2's SSIM is below L1's, and checks the targets below.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from .engine import degrade, list_degradations
-from .params import describe_table
+from ..degradations import changed_tissue_share, degrade, describe_table, list_degradations
+from ..sources.embedded import EmbeddedImage, assembled_image, embedded_images
+from .measures import clipped_share, ct_floor, ct_noise_hu, image_quality, rmse
 
 VISIBLE_SSIM = 0.95
 """L1 is visible: median SSIM against L0 at most this."""
@@ -44,57 +44,8 @@ CT_TYPES = ("sparse_view", "limited_angle", "low_dose")
 NO_MARGIN = ("object_rotation",)
 
 
-def image_quality(clean: np.ndarray, degraded: np.ndarray) -> tuple[float, float]:
-    """(SSIM, PSNR in dB) of an 8-bit ``degraded`` image against its 8-bit ``clean`` original."""
-    channel_axis = 2 if clean.ndim == 3 else None
-    ssim = structural_similarity(clean, degraded, data_range=255, channel_axis=channel_axis)
-    with np.errstate(divide="ignore"):
-        psnr = peak_signal_noise_ratio(clean, degraded, data_range=255)
-    return float(ssim), float(min(psnr, 100.0))
-
-
-def clipped_share(clean: np.ndarray, degraded: np.ndarray) -> float:
-    """The share of pixels saturated (0 or 255) in ``degraded`` that were not in ``clean``."""
-    newly = ((degraded == 0) | (degraded == 255)) & (clean != 0) & (clean != 255)
-    return float(newly.mean())
-
-
-def uniform_block(clean: np.ndarray, size: int = 16) -> tuple[slice, slice]:
-    """The ``size`` x ``size`` block (step size/2) of lowest standard deviation among those
-    with no saturated pixel: where noise can be measured on a grey image."""
-    best, where = np.inf, (slice(0, size), slice(0, size))
-    grey = clean if clean.ndim == 2 else clean.mean(axis=2)
-    for top in range(0, grey.shape[0] - size + 1, size // 2):
-        for left in range(0, grey.shape[1] - size + 1, size // 2):
-            block = grey[top:top + size, left:left + size]
-            if block.min() > 0 and block.max() < 255 and block.std() < best:
-                best, where = block.std(), (slice(top, top + size), slice(left, left + size))
-    return where
-
-
-def ct_noise_hu(clean: np.ndarray, degraded: np.ndarray, window: tuple[float, float]) -> float:
-    """The standard deviation in HU of ``degraded - clean`` in ``uniform_block(clean)``."""
-    rows, cols = uniform_block(clean)
-    difference = degraded[rows, cols].astype(np.float64) - clean[rows, cols].astype(np.float64)
-    return float(difference.std() * window[1] / 255.0)
-
-
-def ct_floor(clean: np.ndarray, acquisition: dict) -> float:
-    """RMSE (grey levels) of the clean image re-scanned by an ideal full scan (``ct.rescanned``)."""
-    from . import ct
-
-    inputs = {"value_window": None, **{k: v for k, v in acquisition.items() if v is not None}}
-    scale = ct.scale_for(clean.shape, inputs)
-    rescanned = np.rint(ct.rescanned(clean.astype(np.float32) / 255.0, scale) * 255.0)
-    return _rmse(rescanned, clean)
-
-
-def _rmse(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.sqrt(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2)))
-
-
 @dataclass
-class SeverityRow:
+class LevelStrength:
     """What one type does at L1 and L2 over the sample images: per-image figures and summaries."""
 
     name: str
@@ -139,17 +90,14 @@ class SeverityRow:
         return missed
 
 
-def sample_images(modality: str | None = None) -> list:
+def sample_images(modality: str | None = None) -> list[EmbeddedImage]:
     """The embedded sample's images (``EmbeddedImage``), optionally of one modality."""
-    from ..sources.embedded import embedded_images
-
     return [image for image in embedded_images() if modality is None or image.modality == modality]
 
 
-def measure_severity(seeds: int = 1, names: list[str] | None = None, images: list | None = None) -> list[SeverityRow]:
+def measure_level_strength(seeds: int = 1, names: list[str] | None = None,
+                           images: list[EmbeddedImage] | None = None) -> list[LevelStrength]:
     """Measure every registered type (or ``names``) on the sample images it applies to."""
-    from ..sources.embedded import assembled_image
-
     images = sample_images() if images is None else images
     loaded = [(image, assembled_image(image), image.acquisition()) for image in images]
     rows = []
@@ -159,7 +107,7 @@ def measure_severity(seeds: int = 1, names: list[str] | None = None, images: lis
         used = [entry for entry in loaded if spec.applies_to(entry[0].modality)]
         if not used:
             continue
-        row = SeverityRow(spec.name, spec.category, tuple(sorted({entry[0].modality for entry in used})))
+        row = LevelStrength(spec.name, spec.category, tuple(sorted({entry[0].modality for entry in used})))
         for image, clean, acquisition in used:
             floor = ct_floor(clean, acquisition) if spec.name in CT_TYPES else None
             for seed in range(seeds):
@@ -168,7 +116,7 @@ def measure_severity(seeds: int = 1, names: list[str] | None = None, images: lis
     return rows
 
 
-def _measure(row: SeverityRow, name: str, image, clean: np.ndarray, acquisition: dict, seed: int,
+def _measure(row: LevelStrength, name: str, image, clean: np.ndarray, acquisition: dict, seed: int,
              floor: float | None) -> None:
     for level in (1, 2):
         degraded, _ = degrade(clean, name, level, seed=seed, item_id=image.key, modality=image.modality,
@@ -180,23 +128,21 @@ def _measure(row: SeverityRow, name: str, image, clean: np.ndarray, acquisition:
         if name in MAX_CLIPPED and level == 2:
             extra.append(("clipped_L2", clipped_share(clean, degraded)))
         if name in OVERLAYS and level == 1:
-            from .pathology import changed_tissue_share
-
             extra.append(("tissue_L1", changed_tissue_share(clean, degraded)))
         if floor is not None:
             extra.append((f"noise_hu_L{level}", ct_noise_hu(clean, degraded, acquisition["display_window"])))
-            extra.append((f"floor_ratio_L{level}", _rmse(degraded, clean) / max(floor, 1e-9)))
+            extra.append((f"floor_ratio_L{level}", rmse(degraded, clean) / max(floor, 1e-9)))
         for key, value in extra:
             row.extra.setdefault(key, []).append(value)
 
 
-def _cell(row: SeverityRow, values: list[float], digits: int = 3) -> str:
+def _cell(row: LevelStrength, values: list[float], digits: int = 3) -> str:
     low, high = row.spread(values)
     return f"{row.median(values):.{digits}f} ({low:.{digits}f}-{high:.{digits}f})"
 
 
-def severity_markdown(rows: list[SeverityRow]) -> str:
-    """The severity table as Markdown: medians with 10th-90th percentiles over images."""
+def level_strength_markdown(rows: list[LevelStrength]) -> str:
+    """The level-strength table as Markdown: medians with 10th-90th percentiles over images."""
     lines = [
         "| type | modalities | images | SSIM L1 | SSIM L2 | PSNR L1 (dB) | PSNR L2 (dB) | L2 < L1 | more | targets |",
         "|---|---|---|---|---|---|---|---|---|---|",

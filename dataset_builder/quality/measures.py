@@ -1,0 +1,65 @@
+"""Figures of one degraded image against its clean original, both 8-bit display images.
+
+All images are uint8, HxW or HxWx3, and ``degraded`` has the shape of ``clean``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+from ..degradations import ideal_ct_rescan
+
+
+def image_quality(clean: np.ndarray, degraded: np.ndarray) -> tuple[float, float]:
+    """(SSIM, PSNR in dB) of an 8-bit ``degraded`` image against its 8-bit ``clean`` original.
+
+    SSIM: scikit-image's ``structural_similarity`` (7x7 windows, data range 255, colour
+    channels averaged); PSNR: ``10 log10(255^2 / MSE)``, capped at 100 dB (identical images).
+    """
+    channel_axis = 2 if clean.ndim == 3 else None
+    ssim = structural_similarity(clean, degraded, data_range=255, channel_axis=channel_axis)
+    with np.errstate(divide="ignore"):
+        psnr = peak_signal_noise_ratio(clean, degraded, data_range=255)
+    return float(ssim), float(min(psnr, 100.0))
+
+
+def clipped_share(clean: np.ndarray, degraded: np.ndarray) -> float:
+    """The share of pixels saturated (0 or 255) in ``degraded`` that were not in ``clean``."""
+    newly = ((degraded == 0) | (degraded == 255)) & (clean != 0) & (clean != 255)
+    return float(newly.mean())
+
+
+def uniform_block(clean: np.ndarray, size: int = 16) -> tuple[slice, slice]:
+    """The ``size`` x ``size`` block (step size/2) of lowest standard deviation among those
+    with no saturated pixel: where noise can be measured on a grey image."""
+    best, where = np.inf, (slice(0, size), slice(0, size))
+    grey = clean if clean.ndim == 2 else clean.mean(axis=2)
+    for top in range(0, grey.shape[0] - size + 1, size // 2):
+        for left in range(0, grey.shape[1] - size + 1, size // 2):
+            block = grey[top:top + size, left:left + size]
+            if block.min() > 0 and block.max() < 255 and block.std() < best:
+                best, where = block.std(), (slice(top, top + size), slice(left, left + size))
+    return where
+
+
+def ct_noise_hu(clean: np.ndarray, degraded: np.ndarray, window: tuple[float, float]) -> float:
+    """The standard deviation in HU of ``degraded - clean`` in ``uniform_block(clean)``, for a
+    CT display image shown through ``window`` = (center, width) in HU (255 grey levels span
+    the width)."""
+    rows, cols = uniform_block(clean)
+    difference = degraded[rows, cols].astype(np.float64) - clean[rows, cols].astype(np.float64)
+    return float(difference.std() * window[1] / 255.0)
+
+
+def ct_floor(clean: np.ndarray, acquisition: dict) -> float:
+    """RMSE (grey levels) of the clean CT display image re-scanned by an ideal full scan
+    (``degradations.ideal_ct_rescan``; ``acquisition``: its ``display_window`` and
+    ``pixel_spacing``): the error every CT type's is compared with."""
+    rescanned = np.rint(ideal_ct_rescan(clean.astype(np.float32) / 255.0, acquisition) * 255.0)
+    return rmse(rescanned, clean)
+
+
+def rmse(a: np.ndarray, b: np.ndarray) -> float:
+    """Root mean square of ``a - b``, in their units (float64 arithmetic)."""
+    return float(np.sqrt(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2)))
