@@ -53,7 +53,7 @@ def export_dataset(out_dir: str | Path, configs: list[str] | tuple[str, ...] = (
                 dataset.shard(shards, index, contiguous=True).to_parquet(str(path))
             written[config][split] = [f"data/{config}/{split}-*.parquet"]
             counts[config][split] = len(dataset)
-            if split == "L0":
+            if split == LEVEL_NAMES[0]:
                 origins = dataset.select_columns(["image_origin", "image_license"])
                 provenance.update(zip(origins["image_origin"], origins["image_license"], strict=True))
     card = dataset_card(written, counts, provenance, options, severity_seeds)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from medqdeg.dataset_builder.vocabulary import LEVEL_NAMES
+
 PAPER = "MedQ-Deg paper (arXiv 2603.07769)"
 
 
@@ -17,21 +19,26 @@ class PaperResult:
     """One model's published overall accuracy (%), by severity."""
 
     model: str
-    accuracy: dict[str, float]  # {"L0": .., "L1": .., "L2": ..}
+    accuracy: dict[str, float]  # _by_level(.., .., ..)
     aliases: tuple[str, ...] = ()  # lower-case model ids that are this model
 
 
+def _by_level(*accuracies: float) -> dict[str, float]:
+    """The accuracies at L0, L1, L2, keyed by level name."""
+    return dict(zip(LEVEL_NAMES, accuracies, strict=True))
+
+
 PAPER_RESULTS: tuple[PaperResult, ...] = (
-    PaperResult("InternVL3-78B", {"L0": 74.04, "L1": 72.46, "L2": 68.63}, ("opengvlab/internvl3-78b",)),
-    PaperResult("Qwen3-VL-235B", {"L0": 73.15, "L1": 71.87, "L2": 66.40},
+    PaperResult("InternVL3-78B", _by_level(74.04, 72.46, 68.63), ("opengvlab/internvl3-78b",)),
+    PaperResult("Qwen3-VL-235B", _by_level(73.15, 71.87, 66.40),
                 ("qwen/qwen3-vl-235b-a22b-instruct", "qwen/qwen3-vl-235b-a22b-thinking")),
-    PaperResult("Gemini-2.5-Pro", {"L0": 71.39, "L1": 69.93, "L2": 65.20}, ("gemini-2.5-pro",)),
-    PaperResult("GPT-5", {"L0": 70.27, "L1": 69.09, "L2": 64.30}, ("gpt-5",)),
-    PaperResult("Hulu-Med-14B", {"L0": 70.04, "L1": 70.20, "L2": 65.40}, ("zju-alibaba-ccl/hulu-med-14b",)),
-    PaperResult("GPT-4o", {"L0": 66.98, "L1": 65.22, "L2": 59.73}, ("gpt-4o",)),
-    PaperResult("MedGemma-4B", {"L0": 58.48, "L1": 58.12, "L2": 53.77}, ("google/medgemma-4b-it",)),
-    PaperResult("Qwen2.5-VL-3B", {"L0": 46.86, "L1": 44.72, "L2": 40.43}, ("qwen/qwen2.5-vl-3b-instruct",)),
-    PaperResult("mean of the paper's 40 models", {"L0": 61.52, "L1": 60.35, "L2": 55.74}),
+    PaperResult("Gemini-2.5-Pro", _by_level(71.39, 69.93, 65.20), ("gemini-2.5-pro",)),
+    PaperResult("GPT-5", _by_level(70.27, 69.09, 64.30), ("gpt-5",)),
+    PaperResult("Hulu-Med-14B", _by_level(70.04, 70.20, 65.40), ("zju-alibaba-ccl/hulu-med-14b",)),
+    PaperResult("GPT-4o", _by_level(66.98, 65.22, 59.73), ("gpt-4o",)),
+    PaperResult("MedGemma-4B", _by_level(58.48, 58.12, 53.77), ("google/medgemma-4b-it",)),
+    PaperResult("Qwen2.5-VL-3B", _by_level(46.86, 44.72, 40.43), ("qwen/qwen2.5-vl-3b-instruct",)),
+    PaperResult("mean of the paper's 40 models", _by_level(61.52, 60.35, 55.74)),
 )
 
 

@@ -95,8 +95,8 @@ def summarize_records(records: list[ItemRecord], scores: RunScores, *, n_bootstr
         "accuracy": accuracy_report(scores.primary.majority_correct, groups=groups, severities=severities,
                                     clean_ids=clean_ids, n_bootstrap=n_bootstrap),
         "calibration": {},
-        "pairing": {"degraded": sum(r.severity != "L0" for r in records),
-                    "without_twin": sum(r.severity != "L0" and not r.clean_id for r in records)},
+        "pairing": {"degraded": sum(r.severity != LEVEL_NAMES[0] for r in records),
+                    "without_twin": sum(r.severity != LEVEL_NAMES[0] and not r.clean_id for r in records)},
     }
     paper = match_paper_model(str(records[0].model or ""))
     if paper is not None:

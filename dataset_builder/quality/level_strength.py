@@ -25,6 +25,7 @@ import numpy as np
 
 from ..degradations import changed_tissue_share, degrade, describe_table, list_degradations
 from ..sources.embedded import EmbeddedImage, assembled_image, embedded_images
+from ..vocabulary import DEGRADED_LEVELS
 from .measures import clipped_share, ct_floor, ct_noise_hu, image_quality, rmse
 
 VISIBLE_SSIM = 0.95
@@ -118,7 +119,7 @@ def measure_level_strength(seeds: int = 1, names: list[str] | None = None,
 
 def _measure(row: LevelStrength, name: str, image, clean: np.ndarray, acquisition: dict, seed: int,
              floor: float | None) -> None:
-    for level in (1, 2):
+    for level in DEGRADED_LEVELS:
         degraded, _ = degrade(clean, name, level, seed=seed, item_id=image.key, modality=image.modality,
                               **acquisition)
         ssim, psnr = image_quality(clean, degraded)
