@@ -30,19 +30,21 @@ def kspace(image: np.ndarray) -> np.ndarray:
     return fft.fftshift(fft.fft2(image, axes=_PLANE, workers=1), axes=_PLANE)
 
 
-def magnitude_image(k: np.ndarray) -> np.ndarray:
-    """The magnitude image |FFT2^-1(ifftshift(k))| of a centred k-space, float32."""
-    return np.abs(fft.ifft2(fft.ifftshift(k, axes=_PLANE), axes=_PLANE, workers=1)).astype(np.float32)
-
-
 def _line_profile(per_line: np.ndarray, axis: int, ndim: int) -> np.ndarray:
     """Reshape a per-phase-encode-line factor to broadcast over a k-space of ``ndim`` axes."""
     return per_line.reshape([-1 if a == axis else 1 for a in range(ndim)])
 
 
 def _filter_lines(image: np.ndarray, per_line: np.ndarray, axis: int) -> np.ndarray:
-    """I' = |F^-1(F(I) * w)| with w a factor per centred phase-encode line, clipped to [0, 1]."""
-    return np.clip(magnitude_image(kspace(image) * _line_profile(per_line, axis, image.ndim)), 0.0, 1.0)
+    """I' = |F^-1(F(I) * w)| with w a factor per centred phase-encode line, clipped to [0, 1].
+
+    w does not depend on the readout frequency, so the readout transform and its inverse
+    cancel: only the phase-encode axis is transformed (the same image as the 2D k-space).
+    """
+    weights = _line_profile(fft.ifftshift(per_line).astype(np.float32), axis, image.ndim)
+    spectrum = fft.fft(image, axis=axis, workers=1)
+    spectrum *= weights
+    return np.clip(np.abs(fft.ifft(spectrum, axis=axis, workers=1)), 0.0, 1.0)
 
 
 def central_band(lines: int, fraction: float) -> np.ndarray:
