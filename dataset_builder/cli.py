@@ -21,7 +21,7 @@ from .errors import ModalityMismatchError
 from .image_io import display, read_ct_values, read_image, write_image
 from .sample_images import CATALOGUE, load_sample
 from .sources import SOURCES
-from .vocabulary import DEGRADED_LEVELS
+from .vocabulary import DEGRADED_LEVELS, LEVEL_NAMES
 
 
 def _degrade(args: argparse.Namespace) -> int:
@@ -114,7 +114,8 @@ def _build_dataset(args: argparse.Namespace) -> int:
     }.items() if value is not None}
     out = export_dataset(args.out, args.configs or ["default"], num_proc=args.num_proc, cache_dir=args.cache_dir,
                          severity_seeds=args.severity_seeds, **options)
-    print(f"wrote {out}: load it with datasets.load_dataset({str(out)!r}, CONFIG, split='L0'|'L1'|'L2')")
+    splits = "|".join(repr(name) for name in LEVEL_NAMES)
+    print(f"wrote {out}: load it with datasets.load_dataset({str(out)!r}, CONFIG, split={splits})")
     return 0
 
 
