@@ -119,9 +119,10 @@ class MedQDegConfig(datasets.BuilderConfig):
         SOURCES.canonical(self.source)  # an unknown name raises, listing the sources
         if self.on_error not in ON_ERROR:
             raise InvalidInputError("on_error", f"is {self.on_error!r}", "'raise' or 'skip'")
+        # the paper's spellings (aliases) become the types' own names, which the plan compares
         if self.degradation not in (None, NO_DEGRADATION):
-            get_degradation(self.degradation)
-        if self.types is not None:  # the paper's spellings (aliases) become the types' own names
+            self.degradation = get_degradation(self.degradation).name
+        if self.types is not None:
             self.types = tuple(get_degradation(name).name for name in self.types)
         if not isinstance(self.redegrade, bool):
             raise InvalidInputError("redegrade", f"is {self.redegrade!r}", "True or False")
@@ -298,7 +299,7 @@ class MedQDeg(datasets.GeneratorBasedBuilder):
             except MedQDegError as error:
                 self._refuse(item, error, report)
                 continue
-            example_id = f"{item.id}|{name}|L{level}"
+            example_id = f"{item.id}|{name}|{level_name(level)}"
             yield example_id, self._example(item, degraded, example_id, item.id, name, level, record.to_json())
 
     @staticmethod

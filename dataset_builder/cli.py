@@ -21,7 +21,7 @@ from .errors import ModalityMismatchError
 from .image_io import display, read_ct_values, read_image, write_image
 from .sample_images import CATALOGUE, load_sample
 from .sources import SOURCES
-from .vocabulary import DEGRADED_LEVELS, LEVEL_NAMES
+from .vocabulary import DEGRADED_LEVELS, LEVEL_NAMES, level_name
 
 
 def _degrade(args: argparse.Namespace) -> int:
@@ -54,7 +54,7 @@ def _list(args: argparse.Namespace) -> int:
         print(f"{spec.name:24} {spec.category:16} {modalities}")
         print(f"{'':24} {spec.summary}")
         for level in DEGRADED_LEVELS:
-            print(f"{'':24} L{level}: {describe_table(spec.levels[level])}")
+            print(f"{'':24} {level_name(level)}: {describe_table(spec.levels[level])}")
     return 0
 
 

@@ -22,7 +22,7 @@ The answer judge's fields (``judge``, ``judge_id``, ``judge_letters``, ``judge_o
 from the judge's own file (``judge.py``).
 
 The per-item scores are what a reader of one record sees; the report does not read them
-back: it scores every record's letters in one pass (``scoring.score_run``).
+back: it scores every record's letters in one pass (``scoring.score_records``).
 """
 
 from __future__ import annotations

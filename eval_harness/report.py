@@ -201,10 +201,7 @@ def report_markdown(results: dict[str, Any], failures: int = 0) -> str:
     if failures:
         lines += [f"**{failures} item(s) failed and are not counted; `--resume` asks them again.**", ""]
     lines += ["## Overall", "", "| L0 | L1 | L2 | L1-L0 | L2-L0 |", "|---|---|---|---|---|",
-              "| " + " | ".join(_fmt(severity.get(level, {}).get("accuracy")) + _ci(severity.get(level, {}).get(
-                  "accuracy_ci")) for level in LEVEL_NAMES) + " | "
-              + " | ".join(_fmt(drops.get(name, {}).get("drop")) + _ci(drops.get(name, {}).get("ci"))
-                           for name in DROP_NAMES) + " |", ""]
+              "| " + " | ".join(_overall_cells(accuracy)) + " |", ""]
     lines += ["A *paired drop* Lk-L0 is the mean, over pairs (a degraded item at Lk and its clean twin, the L0 "
               "item of the same `clean_id`), of the degraded item's correctness minus its twin's. A clean item "
               "with several degradations is in several pairs, so the L0 column (each clean item once) minus the "

@@ -44,17 +44,13 @@ class RepliesScore:
 
 def score_replies(texts: list[str], options: list[str], reference: str) -> RepliesScore:
     """Read ``texts`` against ``options`` and score them against the ``reference`` letter."""
-    return score_letters(extract_letters(texts, options), len(options), reference)
-
-
-def score_letters(letters: list[str | None], num_options: int, reference: str) -> RepliesScore:
-    """Score letters already read (``None`` for unparseable) against the ``reference`` letter."""
+    letters = extract_letters(texts, options)
     counts = Counter(letter for letter in letters if letter is not None)
-    votes = {letter: counts[letter] for letter in OPTION_LETTERS[:num_options] if counts[letter]}
+    votes = {letter: counts[letter] for letter in OPTION_LETTERS[:len(options)] if counts[letter]}
     unparseable = sum(letter is None for letter in letters)
     if not letters:
         return RepliesScore(letters, votes, unparseable, None, None, None)
-    scores = score_samples([letters], [reference], [num_options])
+    scores = score_samples([letters], [reference], [len(options)])
     return RepliesScore(letters, votes, unparseable, float(scores.confidence[0]),
                         float(scores.majority_correct[0]), float(scores.sample_correct[0]))
 

@@ -200,7 +200,7 @@ def sample_correctness(
 #
 # Each measure is a public door (its inputs checked by ``_check_pair``) over a formula on
 # checked float64 arrays of shape (N,), N >= 1 (``_ece``, ``_brier``, ``_aurc``, ``_shift``),
-# which ``summarize`` calls directly.
+# which ``_summarize`` calls directly.
 
 
 def _check_pair(conf: Any, correct: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -321,11 +321,7 @@ def score_samples(
     """
     v.check_choice("unparseable", unparseable, UNPARSEABLE_POLICIES)
     v.check_given("num_options", num_options, "the number of options K per item (or one K for all)")
-    return _score_checked_samples(v.check_samples(samples, references, num_options), unparseable)
-
-
-def _score_checked_samples(samples: v.CheckedSamples, unparseable: str) -> ItemScores:
-    """The formulas of :func:`score_samples` on checked samples (``num_options`` given)."""
+    samples = v.check_samples(samples, references, num_options)
     k = samples.num_options
     counts, unread = vote_counts(samples.answers, samples.width)
     p = sample_distribution(counts, unread, k, unparseable)
@@ -475,8 +471,7 @@ def calibration_report(
     v.check_choice("unparseable", unparseable, UNPARSEABLE_POLICIES)
     n_bins = v.check_positive_int("n_bins", n_bins)
     if v.check_exactly_one("predictions", samples=samples, probabilities=probabilities) == "samples":
-        v.check_given("num_options", num_options, "the number of options K per item (or one K for all)")
-        scores = _score_checked_samples(v.check_samples(samples, references, num_options), unparseable)
+        scores = score_samples(samples, references, num_options, unparseable)
     else:
         scores = score_probabilities(probabilities, references)
     v.check_pairing_groups(clean_ids, groups)

@@ -353,9 +353,8 @@ def exposure_motion(image: np.ndarray, poses: list[dict]) -> np.ndarray:
     out = np.zeros(image.shape, dtype=np.float32)
     for pose in poses:
         still = not pose["angle"] and not any(pose["shift"])
-        moved = image.copy() if still else rigid_move(image, pose["angle"], tuple(pose["shift"]), fill)
-        moved *= np.float32(pose["end"] - pose["start"])
-        out += moved
+        moved = image if still else rigid_move(image, pose["angle"], tuple(pose["shift"]), fill)
+        out += np.float32(pose["end"] - pose["start"]) * moved
     return np.clip(out, 0.0, 1.0)
 
 

@@ -34,7 +34,7 @@ def rigid_move(image: np.ndarray, angle: float, shift: tuple[float, float] = (0.
     bilinear interpolation (OpenCV's ``warpAffine``, sub-pixel positions on a 1/32-pixel
     grid; all channels in one pass); pixels that enter the field of view from outside take
     ``fill`` (a value, or one per channel), by default the image's ``border_background``.
-    Values stay in [0, 1]: bilinear weights are convex.
+    Bilinear weights are convex, so values stay in [0, 1] up to rounding, which is clipped.
     """
     fill = border_background(image) if fill is None else np.asarray(fill, dtype=np.float32)
     fills = np.broadcast_to(fill, image.shape[2:]).astype(np.float64)

@@ -20,14 +20,8 @@ from .channels import per_channel
 from .params import Choice, Derived, IntRange, SampleContext, Shared, Uniform
 from .registry import register
 
-_PLANE = (0, 1)  # k-space is taken over height and width; a colour axis is carried along
 AXIS = Shared(Choice((0, 1)))
 """The phase-encode axis, drawn once per item and type: the same at L1 and L2."""
-
-
-def kspace(image: np.ndarray) -> np.ndarray:
-    """The centred k-space (complex) of an image, per channel: fftshift(FFT2(image))."""
-    return fft.fftshift(fft.fft2(image, axes=_PLANE, workers=1), axes=_PLANE)
 
 
 def _line_profile(per_line: np.ndarray, axis: int, ndim: int) -> np.ndarray:
@@ -210,16 +204,14 @@ def _pose_lines(image: np.ndarray, clean: np.ndarray, k: np.ndarray, angle: floa
     height, width = image.shape
     theta = np.deg2rad(angle)
     t, s = float(np.tan(theta / 2)), float(np.sin(theta))
-    if not (angle or shift[0] or shift[1]):  # the reference pose: the clean lines
-        values = clean[np.abs(k)]
-        values[k < 0] = np.conj(values[k < 0])
-        return values
     spectrum = clean
     if angle or shift[1]:
         columns = fft.irfft(clean * shift_ramp(np.arange(clean.shape[0]), -t, 0.0, width, height),
                             n=height, axis=0, workers=1)
         spectrum = fft.rfft(_shear_rows(columns, s, shift[1]), axis=0, workers=1)
-    values = spectrum[np.abs(k)] * shift_ramp(np.abs(k), -t, shift[0] + t * shift[1], width, height)
+    values = spectrum[np.abs(k)]
+    if angle or shift[0] or shift[1]:  # the reference pose keeps its clean lines
+        values *= shift_ramp(np.abs(k), -t, shift[0] + t * shift[1], width, height)
     negative = values[k < 0]  # a real image: F(-k) = conj F(k)
     values[k < 0] = np.conj(negative)
     return values

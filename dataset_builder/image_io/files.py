@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import InvalidInputError
-from .dicom import DicomImage, dicom_display, read_dicom
+from .dicom import DicomImage, read_dicom
 
 
 def is_dicom(path: Path) -> bool:
@@ -27,19 +27,24 @@ def is_dicom(path: Path) -> bool:
         return handle.read(4) == b"DICM"
 
 
+def _read_dicom_file(path: Path) -> DicomImage:
+    """``read_dicom``, with any error of a broken file (pydicom raises many types) as an InvalidInputError."""
+    try:
+        return read_dicom(str(path))
+    except InvalidInputError:
+        raise
+    except Exception as error:
+        raise InvalidInputError("file", f"is not a readable DICOM image ({error})",
+                                "a DICOM file with pixel data", item=str(path)) from error
+
+
 def read_ct_values(path: str | Path) -> DicomImage | None:
     """A DICOM CT file's Hounsfield units (through its rescale slope and intercept), window and
     pixel spacing; None for any other file, so the caller reads it as an image."""
     path = Path(path)
     if not path.is_file() or path.suffix.lower() == ".npy" or not is_dicom(path):
         return None
-    try:
-        dicom = read_dicom(str(path))
-    except InvalidInputError:
-        raise
-    except Exception as error:  # pydicom raises many types for broken files
-        raise InvalidInputError("file", f"is not a readable DICOM image ({error})",
-                                "a DICOM file with pixel data", item=str(path)) from error
+    dicom = _read_dicom_file(path)
     return dicom if dicom.modality == "CT" and dicom.window is not None else None
 
 
@@ -57,13 +62,7 @@ def read_image(path: str | Path) -> Image.Image | np.ndarray:
     if path.suffix.lower() == ".npy":
         return np.load(path, allow_pickle=False)
     if is_dicom(path):
-        try:
-            return dicom_display(str(path))
-        except InvalidInputError:
-            raise
-        except Exception as error:  # pydicom raises many types for broken files
-            raise InvalidInputError("file", f"is not a readable DICOM image ({error})",
-                                    "a DICOM file with pixel data", item=str(path)) from error
+        return _read_dicom_file(path).display
     try:
         return open_pillow(path, field="file", item=str(path))
     except (UnidentifiedImageError, OSError) as error:

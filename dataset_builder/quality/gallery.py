@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..degradations import degrade, list_degradations
+from ..degradations import degrade, get_degradation, list_degradations
+from ..vocabulary import LEVELS, level_name
 
 LABEL_HEIGHT = 18
 
@@ -29,7 +30,8 @@ def gallery(image: Image.Image | np.ndarray, *, modality: str | None = None, see
     the rows to those types; ``acquisition`` holds ``degrade``'s keyword arguments for the
     image's physics (a CT's ``display_window`` and ``pixel_spacing``).
     """
-    specs = [s for s in list_degradations(modality) if names is None or s.name in names]
+    wanted = None if names is None else {get_degradation(name).name for name in names}  # aliases too
+    specs = [s for s in list_degradations(modality) if wanted is None or s.name in wanted]
     clean = _as_rgb(image)
     scale = tile / max(clean.size)
     size = (max(1, round(clean.size[0] * scale)), max(1, round(clean.size[1] * scale)))
@@ -37,11 +39,11 @@ def gallery(image: Image.Image | np.ndarray, *, modality: str | None = None, see
     canvas = Image.new("RGB", (3 * cell_w, max(1, len(specs)) * cell_h), "white")
     draw = ImageDraw.Draw(canvas)
     for row, spec in enumerate(specs):
-        for level in range(3):
+        for level in LEVELS:
             out, _ = degrade(image, spec.name, level, seed=seed, item_id="gallery", modality=modality,
                              **(acquisition or {}))
             x, y = level * cell_w, row * cell_h
             canvas.paste(_as_rgb(out).resize(size, Image.Resampling.LANCZOS),
                          (x + (cell_w - size[0]) // 2, y + LABEL_HEIGHT))
-            draw.text((x + 4, y + 3), f"{spec.name} L{level}", fill="black")
+            draw.text((x + 4, y + 3), f"{spec.name} {level_name(level)}", fill="black")
     return canvas

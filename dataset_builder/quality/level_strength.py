@@ -23,7 +23,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..degradations import changed_tissue_share, degrade, describe_table, list_degradations
+from ..degradations import (
+    changed_tissue_share,
+    degrade,
+    describe_table,
+    get_degradation,
+    list_degradations,
+)
 from ..sources.embedded import EmbeddedImage, assembled_image, embedded_images
 from ..vocabulary import DEGRADED_LEVELS
 from .measures import clipped_share, ct_floor, ct_noise_hu, image_quality, rmse
@@ -101,9 +107,10 @@ def measure_level_strength(seeds: int = 1, names: list[str] | None = None,
     """Measure every registered type (or ``names``) on the sample images it applies to."""
     images = sample_images() if images is None else images
     loaded = [(image, assembled_image(image), image.acquisition()) for image in images]
+    wanted = None if names is None else {get_degradation(name).name for name in names}  # aliases too
     rows = []
     for spec in list_degradations():
-        if names is not None and spec.name not in names:
+        if wanted is not None and spec.name not in wanted:
             continue
         used = [entry for entry in loaded if spec.applies_to(entry[0].modality)]
         if not used:

@@ -177,7 +177,3 @@ def medxpertqa_items(data_dir: Path | None, default_modality: str | None = None
                 yield _item(record, location, root, path.stem, modalities, default_modality)
             except InvalidInputError as error:
                 yield error
-
-
-def _medxpertqa_source(data_dir: Path | None) -> Iterator[CleanItem | MedQDegError]:
-    return medxpertqa_items(data_dir)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from medqdeg.dataset_builder import load_dataset
+from medqdeg.dataset_builder.builder import MedQDegConfig
 from medqdeg.dataset_builder.degradations import get_degradation, list_degradations, replay
 from medqdeg.dataset_builder.errors import InvalidInputError
 from medqdeg.dataset_builder.sources.embedded import embedded_items
@@ -147,3 +148,10 @@ def test_l0_images_are_the_source_images_unchanged(default):
     row = default["L0"][0]
     assert row["id"] == item.id
     assert np.array_equal(np.asarray(row["image"]), np.asarray(item.load_image()))
+
+
+def test_the_papers_spellings_select_the_types_they_name():
+    """An alias (``rotation``) plans the same type as its name; compared as given, it planned nothing."""
+    config = MedQDegConfig(name="aliases", degradation="rotation", types=("brightness", "ghosting"))
+    assert config.degradation == "object_rotation"
+    assert config.types == ("adjust_brightness", "ghosting_artifact")

@@ -153,7 +153,7 @@ def test_the_sources_and_which_publish_degraded_rows():
     assert built_in <= set(SOURCES.names())  # tests may register more
     assert [name for name in sorted(built_in) if is_released_source(name)] == ["medqdeg-tsv"]
     for name in built_in:
-        assert callable(SOURCES.get(name))
+        assert SOURCES.get(name).__module__.startswith("medqdeg.dataset_builder.sources."), name
     with pytest.raises(InvalidInputError, match=r"'nowhere', an unknown source; expected one of csv, embedded"):
         SOURCES.get("nowhere")
 

@@ -16,8 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from medqdeg.dataset_builder.degradations.rng import stable_hash
-from medqdeg.dataset_builder.vocabulary import LEVEL_NAMES, OPTION_LETTERS
+from medqdeg.dataset_builder.vocabulary import LEVEL_NAMES, OPTION_LETTERS, stable_hash
 from medqdeg.eval_harness.backends.base import Answer
 from medqdeg.eval_harness.backends.chance import ChanceBackend
 from medqdeg.eval_harness.cli import main

@@ -14,7 +14,6 @@ from medqdeg.dataset_builder.degradations.mri import (
     central_band,
     ghost_modulation,
     ghosting_artifact,
-    kspace,
     kspace_motion,
     motion_lines,
     undersampling_artifact,
@@ -23,6 +22,11 @@ from medqdeg.dataset_builder.errors import InvalidInputError
 from medqdeg.dataset_builder.quality.measures import image_quality
 
 from .conftest import as_engine
+
+
+def kspace(image: np.ndarray) -> np.ndarray:
+    """The centred k-space of an image, per channel: fftshift(FFT2(image)) over height and width."""
+    return fft.fftshift(fft.fft2(image, axes=(0, 1)), axes=(0, 1))
 
 ITEMS = [f"case-{i}" for i in range(30)]
 
