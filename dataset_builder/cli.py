@@ -63,6 +63,7 @@ GENERATED_MARKER = "<!-- generated: medqdeg degradations report -->"
 
 
 def _report(args: argparse.Namespace) -> int:
+    from .degradations import ENGINE_VERSION
     from .quality.level_strength import (
         level_strength_markdown,
         measure_level_strength,
@@ -77,8 +78,8 @@ def _report(args: argparse.Namespace) -> int:
         kept = path.read_text().split(GENERATED_MARKER)[0] if path.exists() else ""
         path.write_text(
             kept + GENERATED_MARKER + "\n\n## Parameters per level\n\n" + parameters_markdown()
-            + f"\n\n## Measured severity (every applicable image of the embedded sample, {args.seeds} seed(s) each;"
-            " median (10th-90th percentile))\n\n" + table + "\n")
+            + f"\n\n## Measured severity (engine version {ENGINE_VERSION}; every applicable image of the embedded"
+            f" sample, {args.seeds} seed(s) each; median (10th-90th percentile))\n\n" + table + "\n")
     missed = [row.name for row in rows if row.failures()]
     if missed:
         print(f"targets missed by: {', '.join(missed)}", file=sys.stderr)

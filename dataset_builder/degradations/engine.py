@@ -25,7 +25,7 @@ from .params import SampleContext, sample_params
 from .registry import Degradation, all_degradations, get_degradation
 from .rng import item_rng, shared_rng
 
-ENGINE_VERSION = "4"
+ENGINE_VERSION = "5"
 """Bumped whenever a parameter table or an apply function changes its output."""
 
 ImageLike = Image.Image | np.ndarray

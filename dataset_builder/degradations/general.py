@@ -10,9 +10,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 from PIL import Image
-from scipy import fft, ndimage
+from scipy import ndimage
 
 from .channels import luminance, per_channel
+from .fourier import convolve_reflect
 from .geometry import border_background, reference_length, rigid_move
 from .params import Derived, Seed, Shared, SignedUniform, Uniform
 from .registry import register
@@ -275,27 +276,6 @@ def trajectory_kernel(offsets: np.ndarray) -> np.ndarray:
             weight = (frac[:, 0] if dy else 1 - frac[:, 0]) * (frac[:, 1] if dx else 1 - frac[:, 1])
             np.add.at(kernel, (base[:, 0] + dy, base[:, 1] + dx), weight)
     return (kernel / kernel.sum()).astype(np.float32)
-
-
-def convolve_reflect(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """Convolution of each channel with a square, odd-sized ``kernel``, reflected borders (d c b | a b c d).
-
-    By FFT, one channel at a time (faster than a batched transform of the three): the
-    channel is reflected by r = K // 2 on each side and convolved circularly at a fast size
-    N >= H + 2r, at which the H x W outputs kept (from 2r on) never wrap around.
-    """
-    radius = kernel.shape[0] // 2
-    height, width = image.shape[:2]
-    shape = tuple(fft.next_fast_len(n + 2 * radius, real=True) for n in (height, width))
-    kernel_spectrum = fft.rfft2(kernel.astype(np.float32), s=shape, workers=1)
-
-    def convolve(channel: np.ndarray) -> np.ndarray:
-        spectrum = fft.rfft2(np.pad(channel, radius, mode="reflect"), s=shape, workers=1)
-        spectrum *= kernel_spectrum
-        full = fft.irfft2(spectrum, s=shape, workers=1)
-        return full[2 * radius:2 * radius + height, 2 * radius:2 * radius + width]
-
-    return np.clip(per_channel(convolve, image), 0.0, 1.0)
 
 
 def _direction(angle: float) -> np.ndarray:

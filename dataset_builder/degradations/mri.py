@@ -16,6 +16,7 @@ import numpy as np
 from scipy import fft
 
 from ..errors import InvalidInputError
+from . import fourier
 from .channels import per_channel
 from .params import Choice, Derived, IntRange, SampleContext, Shared, Uniform
 from .registry import register
@@ -156,85 +157,65 @@ def ghosting_artifact(image: np.ndarray, *, ghosts: int, intensity: float, axis:
 
 # ---------------------------------------------------------------------------- motion
 
-def _unit_phasors(phase: np.ndarray) -> np.ndarray:
-    """exp(i phase) in complex64, through float32 cos and sin (much faster than complex exp)."""
-    out = np.empty(phase.shape, dtype=np.complex64)
-    out.real, out.imag = np.cos(phase), np.sin(phase)
-    return out
+def _segment_bounds(lines: int, start: float, end: float) -> tuple[int, int]:
+    """The signed frequencies [low, high) of the centred lines acquired in [start, end) (line i at t = (i + 1/2) / N)."""
+    times = (np.arange(lines) + 0.5) / lines
+    first, stop = np.searchsorted(times, [start, end])  # the first line at t >= start, and at t >= end
+    return int(first) - lines // 2, int(max(first, stop)) - lines // 2
 
 
-def shift_ramp(k: np.ndarray, slope: float, offset: float, lines: int, length: int) -> np.ndarray:
-    """The Fourier shift ramp exp(-2 pi i k d_r / N), len(k) x ``lines`` (complex64).
+def _moved_spectrum(lines_last: np.ndarray, clean: np.ndarray, angle: float,
+                    shift: tuple[float, float]) -> tuple[np.ndarray, float, float]:
+    """The packed phase-encode spectra of the image rotated by ``angle`` degrees about its
+    centre, then shifted by (dy, dx) pixels, before its last shear; and that shear.
 
-    Line r (a row or a column of the image) moves along itself by d_r = slope (r -
-    (lines - 1) / 2) + offset pixels, N = ``length`` samples (a shear when ``slope`` is not
-    0); k are the signed frequencies along the line. Built as coarse x fine phasors over
-    blocks of B ~ sqrt(lines) lines, d_{jB+q} = d_{jB} + slope q, so only
-    (lines / B + B) x len(k) phasors are evaluated.
+    ``lines_last`` is the image with the phase-encode axis last (readout x phase, x by y
+    below) and ``clean`` its packed spectra along it (``fourier.rfft_rows``). Three Fourier
+    shears (exact band-limited interpolation): R = Sy(-t) Sx(s) Sy(-t), t = tan(angle / 2),
+    s = sin(angle); dx rides on the Sx shear and dy + t dx on the last Sy shear, returned
+    as (slope, offset) for the caller to apply to the lines it keeps. x' = x cos + y sin,
+    y' = -x sin + y cos (counter-clockwise as shown, rows pointing down), as
+    ``geometry.rigid_move``; the field of view is periodic, as the scanner's: what leaves
+    one edge re-enters at the other.
     """
-    block = max(1, int(np.ceil(np.sqrt(lines))))
-    unit = (-2 * np.pi / length) * np.asarray(k, dtype=np.float64)
-    starts = slope * (np.arange(0, lines, block) - (lines - 1) / 2) + offset
-    coarse = _unit_phasors(np.multiply.outer(unit, starts).astype(np.float32))
-    fine = _unit_phasors(np.multiply.outer(unit, slope * np.arange(block)).astype(np.float32))
-    return (coarse[:, :, None] * fine[:, None, :]).reshape(unit.size, -1)[:, :lines]
-
-
-def _shear_rows(image: np.ndarray, slope: float, offset: float) -> np.ndarray:
-    """Each row r of ``image`` moved along itself by slope (r - centre) + offset pixels
-    (Fourier shift: exact band-limited interpolation, periodic)."""
-    rows, length = image.shape
-    spectrum = fft.rfft(image, axis=1, workers=1)
-    spectrum *= shift_ramp(np.arange(spectrum.shape[1]), slope, offset, rows, length).T
-    return fft.irfft(spectrum, n=length, axis=1, workers=1)
-
-
-def _pose_lines(image: np.ndarray, clean: np.ndarray, k: np.ndarray, angle: float,
-                shift: tuple[float, float]) -> np.ndarray:
-    """Phase-encode lines k (signed frequencies along axis 0, one row each) of ``image``
-    rotated by ``angle`` degrees about its centre, then shifted by (dy, dx) pixels.
-
-    ``clean`` is the image's ``rfft`` along axis 0. Three Fourier shears (exact
-    band-limited interpolation): R = Sy(-t) Sx(s) Sy(-t), t = tan(angle / 2), s =
-    sin(angle); dx rides on the Sx shear and dy + t dx on the last Sy shear, which stays in
-    k-space and is evaluated on the lines k only. x' = x cos + y sin, y' = -x sin + y cos
-    (counter-clockwise as shown, rows pointing down), as ``geometry.rigid_move``; the field
-    of view is periodic, as the scanner's: what leaves one edge re-enters at the other.
-    """
-    height, width = image.shape
     theta = np.deg2rad(angle)
     t, s = float(np.tan(theta / 2)), float(np.sin(theta))
     spectrum = clean
     if angle or shift[1]:
-        columns = fft.irfft(clean * shift_ramp(np.arange(clean.shape[0]), -t, 0.0, width, height),
-                            n=height, axis=0, workers=1)
-        spectrum = fft.rfft(_shear_rows(columns, s, shift[1]), axis=0, workers=1)
-    values = spectrum[np.abs(k)]
-    if angle or shift[0] or shift[1]:  # the reference pose keeps its clean lines
-        values *= shift_ramp(np.abs(k), -t, shift[0] + t * shift[1], width, height)
-    negative = values[k < 0]  # a real image: F(-k) = conj F(k)
-    values[k < 0] = np.conj(negative)
-    return values
-
-
-def _segment_lines(lines: int, start: float, end: float) -> np.ndarray:
-    """The signed frequencies k of the centred lines acquired in [start, end): line i at t = (i + 1/2) / N."""
-    times = (np.arange(lines) + 0.5) / lines
-    return np.flatnonzero((times >= start) & (times < end)) - lines // 2
+        spectrum = clean.copy()
+        fourier.shift_rows(spectrum, -t, 0.0)  # Sy: column x moves along y by -t (x - centre)
+        rows = fourier.rfft_rows(fourier.transposed(fourier.irfft_rows(spectrum)))  # readout lines
+        fourier.shift_rows(rows, s, shift[1])  # Sx: row y moves along x by s (y - centre) + dx
+        spectrum = fourier.rfft_rows(fourier.transposed(fourier.irfft_rows(rows)))
+    return spectrum, -t, shift[0] + t * shift[1]
 
 
 def _acquired(image: np.ndarray, poses: list[dict], axis: int) -> np.ndarray:
-    """The hybrid data of a 2D image with the phase-encode axis first, lines in FFT order (k mod N)."""
-    data = np.asfortranarray(image) if axis == 0 else image.T  # phase-encode lines contiguous: faster FFTs
-    clean = fft.rfft(data, axis=0, workers=1)
-    acquired = np.empty(data.shape, dtype=np.complex64)
+    """The hybrid data of a 2D image, readout x phase-encode (lines in FFT order, k mod N, last).
+
+    Each segment's lines [low, high) take their values from the spectrum of its pose
+    (``fourier.spectrum_lines``), after the pose's last shear, which stays in k-space and is
+    evaluated on those lines only.
+    """
+    lines_last = fourier.transposed(image) if axis == 0 else np.ascontiguousarray(image, dtype=np.float32)
+    readout, lines = lines_last.shape
+    clean = fourier.rfft_rows(lines_last)
+    acquired = np.zeros((readout, lines), dtype=np.complex64)  # a line no segment holds stays empty
     for pose in poses:
-        k = _segment_lines(data.shape[0], pose["start"], pose["end"])
+        low, high = _segment_bounds(lines, pose["start"], pose["end"])
+        if low == high:
+            continue
         angle, (dy, dx) = float(pose["angle"]), (float(v) for v in pose["shift"])
-        if axis == 1:  # the transpose mirrors the picture: the rotation turns the other way
+        if axis == 1:  # phase-encode along x: the image seen transposed, a mirror: the rotation turns the other way
             angle, dy, dx = -angle, dx, dy
-        if k.size:
-            acquired[k % data.shape[0]] = _pose_lines(data, clean, k, angle, (dy, dx))
+        spectrum, slope, offset = _moved_spectrum(lines_last, clean, angle, (dy, dx))
+        values = fourier.spectrum_lines(spectrum, low, high)
+        if angle or dy or dx:  # the reference pose keeps its clean lines
+            fourier.apply_shifts(values, np.arange(low, high), slope, offset, lines)
+        if high > 0:
+            acquired[:, max(low, 0):high] = values[:, max(low, 0) - low:]
+        if low < 0:  # k < 0 is stored at k + N
+            acquired[:, lines + low:lines + min(high, 0)] = values[:, :min(high, 0) - low]
     return acquired
 
 
@@ -248,8 +229,8 @@ def motion_lines(image: np.ndarray, poses: list[dict], axis: int) -> np.ndarray:
     segment holding t. Grey images only (``kspace_motion`` handles colour).
     """
     axis = _check_axis(axis)
-    centred = fft.fftshift(_acquired(image, poses, axis), axes=0)
-    return centred if axis == 0 else centred.T
+    centred = fft.fftshift(_acquired(image, poses, axis), axes=1)
+    return centred.T if axis == 0 else centred
 
 
 def kspace_motion(image: np.ndarray, poses: list[dict], axis: int) -> np.ndarray:
@@ -257,20 +238,20 @@ def kspace_motion(image: np.ndarray, poses: list[dict], axis: int) -> np.ndarray
 
     K'[k] = F(T_s(I))[k] for the lines k of segment s (``motion_lines``), T_s the rigid
     pose of the segment (``motion.motion_poses``: degrees counter-clockwise, (dy, dx)
-    pixels, moved by Fourier shears, ``_pose_lines``); I' = |F^-1(K')|. Linear
+    pixels, moved by Fourier shears, ``_moved_spectrum``); I' = |F^-1(K')|. Linear
     acquisition order puts the DC line at t = 1/2, so the reference segment (the pose at
     t = 1/2) holds the centre of k-space and the image is registered to it; the moved
     segments fill the outer lines up to the move times, on opposite sides of k-space:
     blurred, doubled edges and ghosts along the phase-encode axis, stronger the nearer a
     move comes to t = 1/2 and the larger it is. Cost: one real FFT of the clean image, four
-    one-axis real FFTs per moved pose (the shears) and one complex inverse FFT along the
-    phase-encode axis; the readout transform is never computed.
+    one-axis real FFTs and two transposes per moved pose (the shears) and one complex
+    inverse FFT along the phase-encode axis; the readout transform is never computed.
     """
     axis = _check_axis(axis)
 
     def reconstruct(channel: np.ndarray) -> np.ndarray:
-        magnitude = np.abs(fft.ifft(_acquired(channel, poses, axis), axis=0, workers=1))
-        return magnitude if axis == 0 else magnitude.T
+        magnitude = np.abs(fft.ifft(_acquired(channel, poses, axis), axis=1, workers=1))
+        return fourier.transposed(magnitude) if axis == 0 else magnitude
 
     return np.clip(per_channel(reconstruct, image), 0.0, 1.0)
 

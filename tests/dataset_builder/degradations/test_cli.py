@@ -73,12 +73,13 @@ def test_gallery_has_a_row_per_applicable_type(tmp_path):
 
 def test_report_rewrites_only_the_generated_part_of_the_docs(tmp_path, capsys):
     from medqdeg.dataset_builder.cli import GENERATED_MARKER
+    from medqdeg.dataset_builder.degradations import ENGINE_VERSION
 
     doc = tmp_path / "degradations.md"
     doc.write_text("# Handwritten anchors\n\n" + GENERATED_MARKER + "\nstale table\n")
     assert main(["degradations", "report", "--types", "xray_motion_blur", "--markdown", str(doc)]) == 0
     text = doc.read_text()
     assert text.startswith("# Handwritten anchors") and "stale table" not in text
-    assert "## Parameters per level" in text and "## Measured severity" in text
+    assert "## Parameters per level" in text and f"## Measured severity (engine version {ENGINE_VERSION};" in text
     row = next(line for line in text.splitlines() if line.startswith("| xray_motion_blur | X-ray | 18 |"))
     assert row.endswith("| met |")
