@@ -250,7 +250,7 @@ def kspace_motion(image: np.ndarray, poses: list[dict], axis: int) -> np.ndarray
     axis = _check_axis(axis)
 
     def reconstruct(channel: np.ndarray) -> np.ndarray:
-        magnitude = np.abs(fft.ifft(_acquired(channel, poses, axis), axis=1, workers=1))
+        magnitude = np.abs(fft.ifft(_acquired(channel, poses, axis), axis=1, workers=1, overwrite_x=True))
         return fourier.transposed(magnitude) if axis == 0 else magnitude
 
     return np.clip(per_channel(reconstruct, image), 0.0, 1.0)
