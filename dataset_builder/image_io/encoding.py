@@ -23,12 +23,19 @@ into a 16% larger file."""
 DEFAULT_PNG_LEVEL = 6
 """zlib's default level, what Pillow writes when no level is given."""
 PNG_MODES = ("1", "L", "LA", "P", "RGB", "RGBA", "I;16", "I")
-"""PIL modes PNG stores as they are; others are converted (to RGB, or to ``I`` for one band)."""
+"""PIL modes PNG stores as they are; others are converted (to RGB, or to ``I`` for one band),
+except floats (mode ``F``), which PNG cannot hold and are refused."""
 
 
 def png_bytes(image: Image.Image | np.ndarray, compress_level: int = FAST_PNG_LEVEL) -> bytes:
-    """PNG bytes of ``image`` in its own depth (an array through ``Image.fromarray``)."""
+    """PNG bytes of ``image`` in its own depth (an array through ``Image.fromarray``).
+
+    A float image is refused: truncating it to integers would write a black image.
+    """
     picture = image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image))
+    if picture.mode == "F":
+        raise InvalidInputError("image", "holds floating-point pixels, which PNG cannot store",
+                                "8- or 16-bit integers (scale a [0, 1] image to 0-255 first)")
     if picture.mode not in PNG_MODES:
         picture = picture.convert("RGB" if len(picture.getbands()) >= 3 else "I")
     buffer = io.BytesIO()

@@ -6,8 +6,10 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pytest
 from PIL import Image
 
+from medqdeg.dataset_builder.errors import InvalidInputError
 from medqdeg.dataset_builder.image_io import png_bytes, shrink
 
 
@@ -32,3 +34,9 @@ def test_png_bytes_are_lossless_in_the_image_depth():
     assert np.array_equal(np.asarray(decoded), sixteen)
     cmyk = Image.fromarray(rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)).convert("CMYK")
     assert Image.open(io.BytesIO(png_bytes(cmyk))).mode == "RGB"  # PNG has no CMYK
+
+
+def test_png_bytes_refuses_float_pixels_instead_of_truncating_them():
+    ramp = np.linspace(0.0, 1.0, 64, dtype=np.float32).reshape(8, 8)
+    with pytest.raises(InvalidInputError, match="floating-point"):
+        png_bytes(ramp)
