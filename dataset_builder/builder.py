@@ -115,7 +115,8 @@ class MedQDegConfig(datasets.BuilderConfig):
         self.validate()
 
     def validate(self) -> None:
-        """Refuse unknown sources, types and policies before anything is generated."""
+        """Refuse unknown sources, types and policies before anything is generated, and replace
+        the paper's spellings (aliases) of types by the types' own names."""
         SOURCES.canonical(self.source)  # an unknown name raises, listing the sources
         if self.on_error not in ON_ERROR:
             raise InvalidInputError("on_error", f"is {self.on_error!r}", "'raise' or 'skip'")

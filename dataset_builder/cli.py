@@ -42,7 +42,7 @@ def _degrade(args: argparse.Namespace) -> int:
     write_image(out, args.output)
     if args.record:
         Path(args.record).write_text(record.to_json() + "\n")
-    print(f"wrote {args.output}: {record.name} L{record.level} {json.dumps(record.params)}")
+    print(f"wrote {args.output}: {record.name} {level_name(record.level)} {json.dumps(record.params)}")
     return 0
 
 

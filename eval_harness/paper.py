@@ -19,7 +19,7 @@ class PaperResult:
     """One model's published overall accuracy (%), by severity."""
 
     model: str
-    accuracy: dict[str, float]  # _by_level(.., .., ..)
+    accuracy: dict[str, float]  # {"L0": .., "L1": .., "L2": ..}, in %
     aliases: tuple[str, ...] = ()  # lower-case model ids that are this model
 
 

@@ -3,9 +3,9 @@
 Each rank appends to its own ``records-<rank>-of-<world>.jsonl`` and flushes and fsyncs
 every line, so a crash or Ctrl-C loses at most the items in flight; a torn last line is
 cut off before the next append. Failed items go to ``failures-...jsonl`` instead and are
-asked again on resume. ``finished_keys`` reads every records file of the folder, so a
-resumed run (with any number of ranks) skips what is done and never writes an item twice;
-``merge_records`` gives the deterministic union (sorted by severity, then id).
+asked again on resume. ``earlier_finished_keys`` reads the records files an earlier launch
+left, so a resumed run (with any number of ranks) skips what is done and never writes an
+item twice; ``merge_records`` gives the deterministic union (sorted by severity, then id).
 
 The optional answer judge (``judge.py``) writes apart, to ``judge-<rank>-of-<world>.jsonl``:
 one line per judged record (its ``key``, the judge's settings and id, the rule letters, the

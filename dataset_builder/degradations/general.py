@@ -292,9 +292,14 @@ MOTION_BLUR_LEVELS = {
 @register("motion_blur", category="resolution_blur", levels=MOTION_BLUR_LEVELS)
 def motion_blur(image: np.ndarray, *, length: float, angle: float) -> np.ndarray:
     """Uniform linear motion during exposure: a line kernel of ``length`` x the reference length."""
-    length_px = max(1.0, length * reference_length(image))
+    return convolve_reflect(image, line_kernel(max(1.0, length * reference_length(image)), angle))
+
+
+def line_kernel(length_px: float, angle: float) -> np.ndarray:
+    """The kernel of uniform motion over ``length_px`` pixels at ``angle`` degrees
+    (counter-clockwise from +x), centred: 4 trajectory points per pixel (``trajectory_kernel``)."""
     steps = np.linspace(-0.5, 0.5, max(2, int(np.ceil(length_px * 4))))
-    return convolve_reflect(image, trajectory_kernel(np.outer(steps * length_px, _direction(angle))))
+    return trajectory_kernel(np.outer(steps * length_px, _direction(angle)))
 
 
 XRAY_MOTION_LEVELS = {

@@ -164,13 +164,12 @@ def _segment_bounds(lines: int, start: float, end: float) -> tuple[int, int]:
     return int(first) - lines // 2, int(max(first, stop)) - lines // 2
 
 
-def _moved_spectrum(lines_last: np.ndarray, clean: np.ndarray, angle: float,
-                    shift: tuple[float, float]) -> tuple[np.ndarray, float, float]:
+def _moved_spectrum(clean: np.ndarray, angle: float, shift: tuple[float, float]) -> tuple[np.ndarray, float, float]:
     """The packed phase-encode spectra of the image rotated by ``angle`` degrees about its
     centre, then shifted by (dy, dx) pixels, before its last shear; and that shear.
 
-    ``lines_last`` is the image with the phase-encode axis last (readout x phase, x by y
-    below) and ``clean`` its packed spectra along it (``fourier.rfft_rows``). Three Fourier
+    ``clean`` holds the packed spectra of the image's phase-encode lines, laid out readout x
+    phase (x by y below; ``fourier.rfft_rows`` of the image with that axis last). Three Fourier
     shears (exact band-limited interpolation): R = Sy(-t) Sx(s) Sy(-t), t = tan(angle / 2),
     s = sin(angle); dx rides on the Sx shear and dy + t dx on the last Sy shear, returned
     as (slope, offset) for the caller to apply to the lines it keeps. x' = x cos + y sin,
@@ -208,7 +207,7 @@ def _acquired(image: np.ndarray, poses: list[dict], axis: int) -> np.ndarray:
         angle, (dy, dx) = float(pose["angle"]), (float(v) for v in pose["shift"])
         if axis == 1:  # phase-encode along x: the image seen transposed, a mirror: the rotation turns the other way
             angle, dy, dx = -angle, dx, dy
-        spectrum, slope, offset = _moved_spectrum(lines_last, clean, angle, (dy, dx))
+        spectrum, slope, offset = _moved_spectrum(clean, angle, (dy, dx))
         values = fourier.spectrum_lines(spectrum, low, high)
         if angle or dy or dx:  # the reference pose keeps its clean lines
             fourier.apply_shifts(values, np.arange(low, high), slope, offset, lines)
@@ -244,8 +243,9 @@ def kspace_motion(image: np.ndarray, poses: list[dict], axis: int) -> np.ndarray
     segments fill the outer lines up to the move times, on opposite sides of k-space:
     blurred, doubled edges and ghosts along the phase-encode axis, stronger the nearer a
     move comes to t = 1/2 and the larger it is. Cost: one real FFT of the clean image, four
-    one-axis real FFTs and two transposes per moved pose (the shears) and one complex
-    inverse FFT along the phase-encode axis; the readout transform is never computed.
+    one-axis real FFTs and two transposes per pose that rotates or moves along the readout
+    (the shears), one complex inverse FFT along the phase-encode axis, and a transpose in
+    and out when that axis is 0 (rows); the readout transform is never computed.
     """
     axis = _check_axis(axis)
 

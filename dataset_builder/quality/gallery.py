@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..degradations import degrade, get_degradation, list_degradations
+from ..degradations import degrade, list_degradations
 from ..vocabulary import LEVELS, level_name
 
 LABEL_HEIGHT = 18
@@ -22,21 +22,19 @@ def _as_rgb(image: Image.Image | np.ndarray) -> Image.Image:
 
 
 def gallery(image: Image.Image | np.ndarray, *, modality: str | None = None, seed: int = 0, tile: int = 256,
-            names: list[str] | None = None, acquisition: dict | None = None) -> Image.Image:
+            acquisition: dict | None = None) -> Image.Image:
     """Render ``image`` under every type that applies to ``modality`` at L0, L1 and L2.
 
     Each tile is ``tile`` pixels on its longer side (a narrow image is centred in a cell
-    ``tile`` wide) and carries a label; ``names`` limits
-    the rows to those types; ``acquisition`` holds ``degrade``'s keyword arguments for the
+    ``tile`` wide) and carries a label; ``acquisition`` holds ``degrade``'s keyword arguments for the
     image's physics (a CT's ``display_window`` and ``pixel_spacing``).
     """
-    wanted = None if names is None else {get_degradation(name).name for name in names}  # aliases too
-    specs = [s for s in list_degradations(modality) if wanted is None or s.name in wanted]
+    specs = list_degradations(modality)
     clean = _as_rgb(image)
     scale = tile / max(clean.size)
     size = (max(1, round(clean.size[0] * scale)), max(1, round(clean.size[1] * scale)))
     cell_w, cell_h = max(size[0], tile), size[1] + LABEL_HEIGHT  # at least ``tile`` wide: room for the label
-    canvas = Image.new("RGB", (3 * cell_w, max(1, len(specs)) * cell_h), "white")
+    canvas = Image.new("RGB", (len(LEVELS) * cell_w, max(1, len(specs)) * cell_h), "white")
     draw = ImageDraw.Draw(canvas)
     for row, spec in enumerate(specs):
         for level in LEVELS:

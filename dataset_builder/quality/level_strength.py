@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..degradations import (
+    DEGRADATIONS,
     changed_tissue_share,
     degrade,
     describe_table,
-    get_degradation,
     list_degradations,
 )
 from ..sources.embedded import EmbeddedImage, assembled_image, embedded_images
@@ -107,7 +107,8 @@ def measure_level_strength(seeds: int = 1, names: list[str] | None = None,
     """Measure every registered type (or ``names``) on the sample images it applies to."""
     images = sample_images() if images is None else images
     loaded = [(image, assembled_image(image), image.acquisition()) for image in images]
-    wanted = None if names is None else {get_degradation(name).name for name in names}  # aliases too
+    wanted = None if names is None else {DEGRADATIONS.canonical(name) for name in names}  # aliases too
+    floors: dict[str, float] = {}  # per CT image: the same full-scan floor serves every CT type
     rows = []
     for spec in list_degradations():
         if wanted is not None and spec.name not in wanted:
@@ -117,7 +118,11 @@ def measure_level_strength(seeds: int = 1, names: list[str] | None = None,
             continue
         row = LevelStrength(spec.name, spec.category, tuple(sorted({entry[0].modality for entry in used})))
         for image, clean, acquisition in used:
-            floor = ct_floor(clean, acquisition) if spec.name in CT_TYPES else None
+            floor = None
+            if spec.name in CT_TYPES:
+                if image.key not in floors:
+                    floors[image.key] = ct_floor(clean, acquisition)
+                floor = floors[image.key]
             for seed in range(seeds):
                 _measure(row, spec.name, image, clean, acquisition, seed, floor)
         rows.append(row)

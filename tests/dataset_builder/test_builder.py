@@ -13,6 +13,7 @@ from medqdeg.dataset_builder import load_dataset
 from medqdeg.dataset_builder.builder import MedQDegConfig
 from medqdeg.dataset_builder.degradations import get_degradation, list_degradations, replay
 from medqdeg.dataset_builder.errors import InvalidInputError
+from medqdeg.dataset_builder.protocol import plan_item
 from medqdeg.dataset_builder.sources.embedded import embedded_items
 
 LIMIT = 24
@@ -155,3 +156,6 @@ def test_the_papers_spellings_select_the_types_they_name():
     config = MedQDegConfig(name="aliases", degradation="rotation", types=("brightness", "ghosting"))
     assert config.degradation == "object_rotation"
     assert config.types == ("adjust_brightness", "ghosting_artifact")
+    planned = plan_item("x-ray-item", "X-ray", seed=0, allowed=None, only=config.degradation)
+    assert planned.types == ("object_rotation",)
+    assert plan_item("x-ray-item", "X-ray", seed=0, only="rotation").types == ()  # the alias as given plans nothing

@@ -96,8 +96,10 @@ def test_merge_attaches_the_last_judge_line_and_the_judged_letters(tmp_path):
                            "judge_id": verdict, "letters": ["A", None, None],
                            "judge_letters": [None, verdict, None], "judge_outputs": [None, verdict, "none"],
                            "letter_sources": ["rules", "judge", None]})
+    written = (tmp_path / "records-000-of-001.jsonl").read_text()
     (record,) = merge_records(tmp_path)
     assert record.judge_id == "B" and record.judge == {"backend": {"model": "judge-B"}}
     assert record.letters == ["A", None, None]  # the rules' letters stay as written
     assert record.letters_with_judge == ["A", "B", None]
-    assert "judge" not in json.loads((tmp_path / "records-000-of-001.jsonl").read_text())  # never rewritten
+    assert "judge" not in json.loads(written)  # the judge writes apart
+    assert (tmp_path / "records-000-of-001.jsonl").read_text() == written  # merging never rewrites

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PIL import Image
 from pydicom.data import get_testdata_file
@@ -83,3 +85,11 @@ def test_report_rewrites_only_the_generated_part_of_the_docs(tmp_path, capsys):
     assert "## Parameters per level" in text and f"## Measured severity (engine version {ENGINE_VERSION};" in text
     row = next(line for line in text.splitlines() if line.startswith("| xray_motion_blur | X-ray | 18 |"))
     assert row.endswith("| met |")
+
+
+def test_the_committed_degradation_docs_were_measured_with_this_engine():
+    from medqdeg.dataset_builder.degradations import ENGINE_VERSION
+
+    doc = Path(__file__).resolve().parents[3] / "docs" / "degradations.md"
+    assert f"## Measured severity (engine version {ENGINE_VERSION};" in doc.read_text(), (
+        "regenerate: medqdeg degradations report --seeds 1 --markdown docs/degradations.md")
