@@ -47,13 +47,19 @@ RGB_SAMPLE = "fundus_retina"
 MOTION_PHYSICS = {"MRI": "k-space", "CT": "sinogram", "X-ray": "exposure"}
 
 
-def median_ms(run, repeats: int) -> float:
-    times = []
+def medians_in_turn(runs, repeats: int) -> list[float]:
+    """Median ms of each function, the functions called in turn (so a slow spell of the machine hits all)."""
+    times: list[list[float]] = [[] for _ in runs]
     for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
+        for run, spent in zip(runs, times, strict=True):
+            start = time.perf_counter()
+            run()
+            spent.append(time.perf_counter() - start)
+    return [1000 * statistics.median(spent) for spent in times]
+
+
+def median_ms(run, repeats: int) -> float:
+    return medians_in_turn([run], repeats)[0]
 
 
 def grey_cases() -> list[tuple[str, str]]:
@@ -127,17 +133,6 @@ def ct_comparison(repeats: int) -> None:
               f"| {rmse[0]:.1f} | {rmse[1]:.1f} | {rmse[2]:.1f} |")
 
 
-def paired_ms(first, second, repeats: int) -> tuple[float, float]:
-    """Median times of two functions called in turn (so a slow spell of the machine hits both)."""
-    times: tuple[list[float], list[float]] = ([], [])
-    for _ in range(repeats):
-        for run, spent in zip((first, second), times, strict=True):
-            start = time.perf_counter()
-            run()
-            spent.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times[0]), 1000 * statistics.median(times[1])
-
-
 def scipy_convolve_reflect(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """The baseline for ``fourier.convolve_reflect``: reflect-pad, ``scipy.fft.rfft2`` at a fast size, invert."""
     from scipy import fft
@@ -159,24 +154,25 @@ def fourier_comparison(repeats: int) -> None:
 
     image = load_sample(GREY_SAMPLE["X-ray"], max_side=512).image[:512, :512].astype(np.float32) / 255
     packed, half = fourier.rfft_rows(image), fft.rfft(image, axis=1, workers=1)
-    length = 0.05 * general.reference_length(image)  # motion_blur at L2
-    steps = np.linspace(-0.5, 0.5, int(np.ceil(length * 4)))
-    kernel = general.trajectory_kernel(np.outer(steps * length, general._direction(30.0)))
+    kernels = {level: general.line_kernel(length * general.reference_length(image), 30.0)
+               for level, length in (("L1, shortest", 0.015), ("L2", 0.05))}  # motion_blur's lengths
     cases = [
         ("real DFT of the 512 rows", lambda: fft.rfft(image, axis=1, workers=1), lambda: fourier.rfft_rows(image)),
         ("inverse real DFT of the 512 rows", lambda: fft.irfft(half, n=image.shape[1], axis=1, workers=1),
          lambda: fourier.irfft_rows(packed)),
-        (f"convolution, reflected borders, {kernel.shape[0]}x{kernel.shape[0]} motion kernel",
-         lambda: scipy_convolve_reflect(image, kernel), lambda: fourier.convolve_reflect(image, kernel)),
-    ]
-    difference = np.abs(scipy_convolve_reflect(image, kernel) - fourier.convolve_reflect(image, kernel)).max()
+    ] + [(f"convolution, reflected borders, {k.shape[0]}x{k.shape[0]} motion kernel ({level}; "
+          f"{'direct' if k.shape[0] <= fourier.DIRECT_KERNEL else 'DFT'})",
+          lambda k=k: scipy_convolve_reflect(image, k), lambda k=k: fourier.convolve_reflect(image, k))
+         for level, k in kernels.items()]
+    difference = max(np.abs(scipy_convolve_reflect(image, k) - fourier.convolve_reflect(image, k)).max()
+                     for k in kernels.values())
     print(f"\n## Fourier transforms: OpenCV (fourier module) against scipy.fft, 512x512 grey, {repeats} runs in turn\n")
     print("| work | scipy.fft ms | OpenCV ms | speed-up |")
     print("|---|---|---|---|")
     for label, baseline, ours in cases:
-        base_ms, ours_ms = paired_ms(baseline, ours, repeats)
+        base_ms, ours_ms = medians_in_turn([baseline, ours], repeats)
         print(f"| {label} | {base_ms:.2f} | {ours_ms:.2f} | {base_ms / ours_ms:.2f}x |")
-    print(f"\nlargest difference between the two convolutions: {difference:.1e} (images in [0, 1])")
+    print(f"\nlargest difference between scipy's and our convolutions: {difference:.1e} (images in [0, 1])")
 
 
 def kspace_motion_floor(repeats: int) -> None:
@@ -198,17 +194,20 @@ def kspace_motion_floor(repeats: int) -> None:
     moved = sum(1 for pose in poses if pose["angle"] or any(pose["shift"]))
     acquired = data.astype(np.complex64)  # stands in for the acquired lines
 
+    lay_out = fourier.transposed if axis == 0 else np.ascontiguousarray  # the phase-encode axis last, as kspace_motion
+
     def transforms_only() -> None:
-        clean = fourier.rfft_rows(fourier.transposed(data))
+        clean = fourier.rfft_rows(lay_out(data))
         for _ in range(moved):
             rows = fourier.rfft_rows(fourier.transposed(fourier.irfft_rows(clean)))
             fourier.rfft_rows(fourier.transposed(fourier.irfft_rows(rows)))
-        fourier.transposed(np.abs(fft.ifft(acquired, axis=1, workers=1)))
+        lay_out(np.abs(fft.ifft(acquired, axis=1, workers=1)))
 
-    full_ms, floor_ms = paired_ms(lambda: mri.kspace_motion(data, poses, axis), transforms_only, repeats)
+    full_ms, floor_ms = medians_in_turn([lambda: mri.kspace_motion(data, poses, axis), transforms_only], repeats)
     print(f"\n## MRI object_movement (k-space) against its transforms alone ({repeats} runs in turn)\n")
-    print(f"kspace_motion {full_ms:.1f} ms; its {1 + 4 * moved} real DFTs, {1 + 2 * moved} transposes and 1 complex "
-          f"inverse FFT alone {floor_ms:.1f} ms (ratio {full_ms / floor_ms:.2f})")
+    transposes = 2 * moved + (2 if axis == 0 else 0)
+    print(f"kspace_motion {full_ms:.1f} ms; its {1 + 4 * moved} real DFTs, {transposes} transposes and 1 complex "
+          f"inverse FFT alone {floor_ms:.1f} ms (ratio {full_ms / floor_ms:.2f}; phase-encode axis {axis})")
 
 
 WORKER = """

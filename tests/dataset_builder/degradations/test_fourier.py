@@ -77,10 +77,11 @@ def test_apply_shifts_on_a_column_subset_and_a_strided_view():
 
 
 @pytest.mark.parametrize("shape", [(64, 64), (37, 53), (9, 11), (40, 31, 3)])
-def test_convolve_reflect_is_scipy_mirror_convolution(shape):
+@pytest.mark.parametrize("size", [7, 15])  # the direct path and the DFT (see DIRECT_KERNEL)
+def test_convolve_reflect_is_scipy_mirror_convolution(shape, size):
     image = _rows(shape, seed=5) * 0.8
-    kernel = _rows((7, 7), seed=6)
-    kernel[:, :3] = 0.0  # asymmetric: a flipped kernel (a correlation) would not match
+    kernel = _rows((size, size), seed=6)
+    kernel[:, :size // 2] = 0.0  # asymmetric: a flipped kernel (a correlation) would not match
     kernel /= kernel.sum()
     channels = [image] if image.ndim == 2 else [image[..., c] for c in range(3)]
     expected = np.stack([ndimage.convolve(c.astype(np.float64), kernel, mode="mirror") for c in channels], axis=-1)
