@@ -54,38 +54,49 @@ def _block_size(lines: int) -> int:
     return max(b for b in range(1, int(np.sqrt(lines)) + 1) if lines % b == 0)
 
 
-def apply_shifts(spectra: np.ndarray, k: np.ndarray, slope: float, offset: float, length: int) -> None:
-    """Multiply line r of ``spectra`` (lines x len(k), complex64, in place) by exp(-2 pi i k d_r / N).
+def shift_phasors(lines: int, k: np.ndarray, slope: float, offset: float, length: int) -> np.ndarray:
+    """exp(-2 pi i k d_r / N) for the lines r = 0 .. ``lines`` - 1 (rows) and frequencies ``k`` (columns).
 
-    That moves line r along itself by d_r = slope (r - (lines - 1) / 2) + offset samples,
-    N = ``length`` (a shear when ``slope`` is not 0); k are the signed frequencies of the
-    columns. The lines are taken in blocks of B (a divisor of ``lines`` near sqrt(lines)),
-    d_{jB+q} = d_{jB} + slope q, so the factor is a coarse phasor per block times a fine
-    one per offset q in the block: only (lines / B + B) x len(k) phasors are evaluated.
+    Complex64, contiguous. Line r of a spectrum times row r is that line moved along itself
+    by d_r = slope (r - (lines - 1) / 2) + offset samples, N = ``length`` (a shear when
+    ``slope`` is not 0). The lines are taken in blocks of B (a divisor of ``lines`` near
+    sqrt(lines)), d_{jB+q} = d_{jB} + slope q, so each factor is a coarse phasor per block
+    times a fine one per offset q in the block: only (lines / B + B) x len(k) phasors are
+    evaluated.
     """
-    lines = spectra.shape[0]
     block = _block_size(lines)
     unit = (-2 * np.pi / length) * np.asarray(k, dtype=np.float64)
     starts = slope * (np.arange(0, lines, block) - (lines - 1) / 2) + offset
     coarse = unit_phasors(np.multiply.outer(starts, unit).astype(np.float32))
     fine = unit_phasors(np.multiply.outer(slope * np.arange(block), unit).astype(np.float32))
-    spectra *= (coarse[:, None, :] * fine[None, :, :]).reshape(lines, unit.size)
+    return (coarse[:, None, :] * fine[None, :, :]).reshape(lines, unit.size)
 
 
-def shift_rows(packed: np.ndarray, slope: float, offset: float) -> None:
-    """Move row r of the image whose packed row spectra ``packed`` holds by d_r samples, in place.
+def apply_shifts(spectra: np.ndarray, k: np.ndarray, slope: float, offset: float, length: int) -> None:
+    """Move line r of ``spectra`` (lines x len(k), complex64, in place) by d_r samples (``shift_phasors``)."""
+    spectra *= shift_phasors(spectra.shape[0], k, slope, offset, length)
+
+
+def shift_rows(packed: np.ndarray, slope: float, offset: float, out: np.ndarray | None = None) -> np.ndarray:
+    """Move row r of the image whose packed row spectra ``packed`` holds by d_r samples.
 
     d_r = slope (r - (R - 1) / 2) + offset (R rows, a shear when ``slope`` is not 0): X_k
     becomes X_k exp(-2 pi i k d_r / N), exact band-limited interpolation on a periodic row.
     The real Nyquist bin keeps the real part of its shifted value, X_{N/2} cos(pi d_r),
-    as a real inverse transform of the shifted spectrum would.
+    as a real inverse transform of the shifted spectrum would. In place, or into ``out``
+    (``packed``'s shape and dtype), leaving ``packed`` as it was; returns the moved spectra.
     """
     rows, length = packed.shape
-    interior = _interior(packed)
-    apply_shifts(interior, np.arange(1, interior.shape[1] + 1), slope, offset, length)
+    if out is None:
+        out = packed
+    else:
+        out[:, 0] = packed[:, 0]
+    k = np.arange(1, (length - 1) // 2 + 1)
+    np.multiply(_interior(packed), shift_phasors(rows, k, slope, offset, length), out=_interior(out))
     if length % 2 == 0:
         shifts = slope * (np.arange(rows) - (rows - 1) / 2) + offset
-        packed[:, -1] *= np.cos(np.pi * shifts).astype(np.float32)
+        np.multiply(packed[:, -1], np.cos(np.pi * shifts).astype(np.float32), out=out[:, -1])
+    return out
 
 
 def spectrum_lines(packed: np.ndarray, low: int, high: int) -> np.ndarray:

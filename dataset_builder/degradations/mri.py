@@ -181,8 +181,7 @@ def _moved_spectrum(clean: np.ndarray, angle: float, shift: tuple[float, float])
     t, s = float(np.tan(theta / 2)), float(np.sin(theta))
     spectrum = clean
     if angle or shift[1]:
-        spectrum = clean.copy()
-        fourier.shift_rows(spectrum, -t, 0.0)  # Sy: column x moves along y by -t (x - centre)
+        spectrum = fourier.shift_rows(clean, -t, 0.0, out=np.empty_like(clean))  # Sy: x moves along y by -t (x - c)
         rows = fourier.rfft_rows(fourier.transposed(fourier.irfft_rows(spectrum)))  # readout lines
         fourier.shift_rows(rows, s, shift[1])  # Sx: row y moves along x by s (y - centre) + dx
         spectrum = fourier.rfft_rows(fourier.transposed(fourier.irfft_rows(rows)))
@@ -253,7 +252,8 @@ def kspace_motion(image: np.ndarray, poses: list[dict], axis: int) -> np.ndarray
         magnitude = np.abs(fft.ifft(_acquired(channel, poses, axis), axis=1, workers=1, overwrite_x=True))
         return fourier.transposed(magnitude) if axis == 0 else magnitude
 
-    return np.clip(per_channel(reconstruct, image), 0.0, 1.0)
+    moved = per_channel(reconstruct, image)  # a new array
+    return np.clip(moved, 0.0, 1.0, out=moved)
 
 
 # ------------------------------------------------------------------------- bias field

@@ -51,8 +51,12 @@ def _shifted_reference(rows: np.ndarray, slope: float, offset: float) -> np.ndar
 def test_shift_rows_is_the_fourier_shift_of_each_row(shape, slope, offset):
     rows = _rows(shape, seed=1)
     packed = rfft_rows(rows)
-    shift_rows(packed, slope, offset)
-    assert np.allclose(irfft_rows(packed), _shifted_reference(rows, slope, offset), atol=2e-5)
+    original = packed.copy()
+    moved = shift_rows(packed, slope, offset, out=np.empty_like(packed))  # into a new array
+    assert np.array_equal(packed, original)
+    assert np.allclose(irfft_rows(moved), _shifted_reference(rows, slope, offset), atol=2e-5)
+    assert shift_rows(packed, slope, offset) is packed  # in place: the same values
+    assert np.array_equal(packed, moved)
 
 
 def test_a_whole_sample_shift_moves_the_row_exactly():
