@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModalityMismatchError
-from .image_io import display, read_ct_values, read_image, write_image
+from .image_io import display, read_for_degrade, read_image, write_image
 from .sample_images import CATALOGUE, load_sample
 from .sources import SOURCES
 from .vocabulary import DEGRADED_LEVELS, LEVEL_NAMES, level_name
@@ -29,8 +29,7 @@ def _degrade(args: argparse.Namespace) -> int:
     (a ``.npy`` output keeps the HU values)."""
     from .degradations import degrade
 
-    ct = read_ct_values(args.input)
-    image = ct.values if ct is not None else read_image(args.input)
+    image, ct = read_for_degrade(args.input)
     facts = {"pixel_spacing": ct.pixel_spacing} if ct is not None else {}
     try:
         out, record = degrade(image, args.type, args.level, seed=args.seed, item_id=args.item_id,

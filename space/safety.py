@@ -1,13 +1,13 @@
 """What keeps a public page safe: upload limits, the model allowlist, short error messages.
 
 Uploads
-    ``load_upload`` checks the file's size in bytes first, then reads only the image
-    header (Pillow opens lazily; pydicom reads the DICOM header with
-    ``stop_before_pixels=True``; a deflated DICOM file is first inflated in counted pieces and
-    refused past ``image_io.max_inflated_bytes``, because pydicom inflates it whole before any header
-    check) and refuses an image larger than the pixel limit before a
-    single pixel is decoded, so a decompression bomb (a small PNG that claims 40000 x 40000
-    pixels) costs nothing. Only PNG, JPEG, TIFF and DICOM are read; DICOM goes through
+    ``load_upload`` checks the file's size in bytes first, then reads the image header
+    (Pillow opens lazily; pydicom parses the DICOM file, which decodes no pixel until asked;
+    a deflated DICOM file is first inflated in counted pieces and refused past
+    ``image_io.max_inflated_bytes``, because pydicom inflates it whole before any header
+    check) and refuses an image larger than the pixel limit before a single pixel is
+    decoded, so a decompression bomb (a small PNG that claims 40000 x 40000 pixels) costs
+    nothing. Only PNG, JPEG, TIFF and DICOM are read; DICOM goes through
     pydicom, which parses data and never executes anything. A file that is none of these,
     or is broken, is refused with a one-line message. Images wider or taller than
     ``max_side`` are shrunk (``image_io.shrink``) before they are degraded.
@@ -47,9 +47,9 @@ from medqdeg.dataset_builder.degradations import MIN_SIDE
 from medqdeg.dataset_builder.errors import MedQDegError
 from medqdeg.dataset_builder.image_io import (
     check_deflated,
+    dicom_image,
     is_dicom,
     max_inflated_bytes,
-    read_dicom,
 )
 
 from .settings import ModelEntry, SpaceSettings
@@ -114,20 +114,20 @@ def _load_dicom(path: Path, max_pixels: int, name: str) -> LoadedImage:
                              f"(at most {limit:,} bytes, or four times its pixel data); refused as a "
                              "possible decompression bomb.") from error
     try:
-        header = pydicom.dcmread(path, stop_before_pixels=True)
-        rows, columns = int(header.Rows), int(header.Columns)
+        dataset = pydicom.dcmread(path)  # parsed (and a deflated file inflated, once), no pixel decoded yet
+        rows, columns = int(dataset.Rows), int(dataset.Columns)
     except Exception as error:  # pydicom raises many types for broken files
         raise UploadRejected(f"{name} is not a readable DICOM image ({type(error).__name__}).") from error
     _check_pixels(columns, rows, max_pixels, name)
     try:
-        dicom = read_dicom(str(path), max_inflated_bytes=limit)
+        dicom = dicom_image(dataset)
         pixels = dicom.display
     except Exception as error:
         raise UploadRejected(f"{name} is not a readable DICOM image ({type(error).__name__}).") from error
     if pixels.ndim not in (2, 3) or (pixels.ndim == 3 and pixels.shape[2] != 3):
         raise UploadRejected(f"{name} holds pixel data of shape {pixels.shape}; expected one grey or RGB frame.")
     modality = None
-    code = str(header.get("Modality", "") or "")
+    code = str(dataset.get("Modality", "") or "")
     if code:
         try:
             modality = normalize_modality(code)

@@ -141,11 +141,10 @@ class DicomImage:
 def read_dicom(path: str, frame: int = 0, max_inflated_bytes: int = MAX_INFLATED_BYTES) -> DicomImage:
     """Read a DICOM file (``frame`` of a multi-frame one) as values and display image.
 
-    See the module docstring for the windows; a deflated file is checked by ``check_deflated``
-    (with ``max_inflated_bytes``) before pydicom inflates it.
+    A deflated file is checked by ``check_deflated`` (with ``max_inflated_bytes``) before
+    pydicom inflates it; then ``dicom_image`` (see the module docstring for the windows).
     """
     import pydicom
-    from pydicom.pixels import pixel_array
 
     check_deflated(path, max_inflated_bytes)
     try:
@@ -154,6 +153,14 @@ def read_dicom(path: str, frame: int = 0, max_inflated_bytes: int = MAX_INFLATED
         raise InvalidInputError("file", "is not a DICOM file: it has no 'DICM' marker after its 128-byte "
                                 "preamble", "a DICOM (Part 10) file; other images need their own suffix "
                                 "(.png, .jpg, .tif, .npy)", item=str(path)) from None
+    return dicom_image(dataset, frame)
+
+
+def dicom_image(dataset, frame: int = 0) -> DicomImage:
+    """``frame`` of a parsed pydicom dataset as values and display image: its pixels are decoded
+    here (one frame of a multi-frame dataset), not when the dataset was read."""
+    from pydicom.pixels import pixel_array
+
     frames = int(dataset.get("NumberOfFrames", 1) or 1)
     pixels = pixel_array(dataset, index=frame) if frames > 1 else dataset.pixel_array  # decodes one frame
     pixel_spacing = _pixel_spacing(dataset)

@@ -38,14 +38,17 @@ def _read_dicom_file(path: Path) -> DicomImage:
                                 "a DICOM file with pixel data", item=str(path)) from error
 
 
-def read_ct_values(path: str | Path) -> DicomImage | None:
-    """A DICOM CT file's Hounsfield units (through its rescale slope and intercept), window and
-    pixel spacing; None for any other file, so the caller reads it as an image."""
+def read_for_degrade(path: str | Path) -> tuple[Image.Image | np.ndarray, DicomImage | None]:
+    """A file's image to degrade, the file read once: a DICOM CT's Hounsfield units (through its
+    rescale slope and intercept) with its ``DicomImage`` (window and pixel spacing, to show the
+    result as a viewer would); any other file as ``read_image`` reads it, with None."""
     path = Path(path)
-    if not path.is_file() or path.suffix.lower() == ".npy" or not is_dicom(path):
-        return None
-    dicom = _read_dicom_file(path)
-    return dicom if dicom.modality == "CT" and dicom.window is not None else None
+    if path.is_file() and path.suffix.lower() != ".npy" and is_dicom(path):
+        dicom = _read_dicom_file(path)
+        if dicom.modality == "CT" and dicom.window is not None:
+            return dicom.values, dicom
+        return dicom.display, None
+    return read_image(path), None
 
 
 def display(values: np.ndarray, window: tuple[float, float]) -> np.ndarray:

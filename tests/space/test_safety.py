@@ -182,7 +182,25 @@ def test_deflated_dicom_past_its_declared_size_refused(tmp_path):
         read_dicom(str(padded))
 
 
-def test_honest_deflated_dicom_is_read(tmp_path):
+def test_honest_deflated_dicom_is_read_with_one_count_and_one_inflation(tmp_path, monkeypatch):
+    import pydicom
+
+    from medqdeg.space import safety
+
     honest = _deflated_dicom(tmp_path / "honest.dcm", 32, 32, 32 * 32 * 2)
+    calls = {"counted": 0, "parsed": 0}
+    count, parse = safety.check_deflated, pydicom.dcmread
+
+    def counted(*args, **kwargs):
+        calls["counted"] += 1
+        return count(*args, **kwargs)
+
+    def parsed(*args, **kwargs):
+        calls["parsed"] += 1
+        return parse(*args, **kwargs)
+
+    monkeypatch.setattr(safety, "check_deflated", counted)
+    monkeypatch.setattr(pydicom, "dcmread", parsed)
     loaded = load_upload(honest, LIMITS)
     assert loaded.modality == "CT" and loaded.image.shape == (32, 32)
+    assert calls == {"counted": 1, "parsed": 1}  # the stream counted once, then inflated once by pydicom

@@ -9,7 +9,7 @@ from PIL import Image
 from pydicom.data import get_testdata_file
 
 from medqdeg.dataset_builder.degradations import DegradationRecord, replay
-from medqdeg.dataset_builder.image_io import display, read_ct_values, read_image
+from medqdeg.dataset_builder.image_io import display, read_for_degrade, read_image
 from medqdeg.eval_harness.cli import main
 
 
@@ -25,10 +25,27 @@ def test_degrade_a_dicom_file_writes_the_image_and_a_replayable_record(tmp_path,
     record = DegradationRecord.from_json(record_path.read_text())
     assert record.name == "sparse_view" and record.level == 2 and record.seed == 4
     # a DICOM CT is degraded in Hounsfield units, then shown through its own window
-    ct = read_ct_values(source)
+    values, ct = read_for_degrade(source)
+    assert values is ct.values and ct.modality == "CT"
     assert record.params["scale"]["low_hu"] == float(ct.values.min()) and record.params["scale"]["below_hu"] is None
     assert np.array_equal(display(replay(ct.values, record), ct.window), degraded)
     assert "sparse_view L2" in capsys.readouterr().out
+
+
+def test_other_dicom_is_decoded_once_and_degraded_as_its_display_image(tmp_path, monkeypatch):
+    from medqdeg.dataset_builder.image_io import files
+
+    source = get_testdata_file("MR_small.dcm")
+    decoded = []
+    read = files.read_dicom
+    monkeypatch.setattr(files, "read_dicom", lambda *args, **kwargs: decoded.append(args) or read(*args, **kwargs))
+    out = tmp_path / "out.png"
+    assert main(["degrade", source, "--type", "ghosting_artifact", "--level", "1", "--modality", "MRI",
+                 "-o", str(out)]) == 0
+    assert len(decoded) == 1
+    image, ct = read_for_degrade(source)
+    assert ct is None and np.array_equal(image, read_image(source))  # the 8-bit display image
+    assert np.asarray(Image.open(out)).shape == image.shape
 
 
 def test_sixteen_bit_png_stays_sixteen_bit(tmp_path):
