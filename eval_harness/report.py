@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from medqdeg.dataset_builder.vocabulary import DROP_NAMES, LEVEL_NAMES
-from medqdeg.metrics.accuracy import accuracy_report, paired_dunning_kruger
+from medqdeg.metrics.accuracy import accuracy_report
 from medqdeg.metrics.calibration import ItemScores, report_from_scores
 
 from .item_record import ItemRecord
@@ -66,11 +66,7 @@ def _groups(records: list[ItemRecord]) -> dict[str, list[str]]:
 
 def _calibration(scores: ItemScores, severities: list[str], clean_ids: list[str], n_bootstrap: int) -> dict[str, Any]:
     """Calibration overall and per severity, with the paired Dunning-Kruger verdict."""
-    calibration = report_from_scores(scores, groups=severities)
-    calibration["dunning_kruger_paired"] = paired_dunning_kruger(
-        scores.majority_correct, scores.confidence, severities=severities, clean_ids=clean_ids,
-        n_bootstrap=max(n_bootstrap, 1))
-    return calibration
+    return report_from_scores(scores, groups=severities, clean_ids=clean_ids, n_bootstrap=max(n_bootstrap, 1))
 
 
 def summarize_records(records: list[ItemRecord], scores: RunScores, *, n_bootstrap: int = 1000) -> dict[str, Any]:

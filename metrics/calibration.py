@@ -475,14 +475,7 @@ def calibration_report(
     else:
         scores = score_probabilities(probabilities, references)
     v.check_pairing_groups(clean_ids, groups)
-    result = _report(scores, groups, accuracy, n_bins)
-    if clean_ids is not None:
-        from medqdeg.metrics.accuracy import paired_dunning_kruger  # accuracy imports this module
-
-        correct = scores.majority_correct if accuracy == "majority" else scores.sample_correct
-        result["dunning_kruger_paired"] = paired_dunning_kruger(
-            correct, scores.confidence, severities=groups, clean_ids=clean_ids)
-    return result
+    return _report(scores, groups, accuracy, n_bins, clean_ids)
 
 
 def report_from_scores(
@@ -491,14 +484,19 @@ def report_from_scores(
     groups: Sequence[Any] | None = None,
     accuracy: str = "majority",
     n_bins: int = ECE_BINS,
+    clean_ids: Sequence[Any] | None = None,
+    n_bootstrap: int = 1000,
 ) -> dict[str, Any]:
-    """:func:`summarize` overall and per group (for callers that already hold ItemScores)."""
+    """:func:`calibration_report` for callers that already hold ItemScores; ``n_bootstrap``
+    resamples of the paired verdict (with ``clean_ids``)."""
     v.check_choice("accuracy", accuracy, ACCURACY_MODES)
     v.check_nonempty("confidence", len(scores))
-    return _report(scores, groups, accuracy, v.check_positive_int("n_bins", n_bins))
+    v.check_pairing_groups(clean_ids, groups)
+    return _report(scores, groups, accuracy, v.check_positive_int("n_bins", n_bins), clean_ids, n_bootstrap)
 
 
-def _report(scores: ItemScores, groups: Sequence[Any] | None, accuracy: str, n_bins: int) -> dict[str, Any]:
+def _report(scores: ItemScores, groups: Sequence[Any] | None, accuracy: str, n_bins: int,
+            clean_ids: Sequence[Any] | None = None, n_bootstrap: int = 1000) -> dict[str, Any]:
     """:func:`report_from_scores` on checked arguments; the group labels are checked here."""
     result: dict[str, Any] = _summarize(scores, accuracy, n_bins)
     if groups is not None:
@@ -509,4 +507,10 @@ def _report(scores: ItemScores, groups: Sequence[Any] | None, accuracy: str, n_b
         key = "accuracy" if accuracy == "majority" else "sample_accuracy"
         result["per_group"] = per_group
         result["dunning_kruger"] = dunning_kruger(per_group, accuracy_key=key)
+    if clean_ids is not None:
+        from medqdeg.metrics.accuracy import paired_dunning_kruger  # accuracy imports this module
+
+        correct = scores.majority_correct if accuracy == "majority" else scores.sample_correct
+        result["dunning_kruger_paired"] = paired_dunning_kruger(
+            correct, scores.confidence, severities=groups, clean_ids=clean_ids, n_bootstrap=n_bootstrap)
     return result
