@@ -20,6 +20,7 @@ images on which L2's SSIM is below L1's, and checks the targets below.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -32,7 +33,7 @@ from ..degradations import (
 )
 from ..sources.embedded import EmbeddedImage, assembled_image, embedded_images
 from ..vocabulary import DEGRADED_LEVELS
-from .measures import clipped_share, ct_floor, ct_noise_hu, image_quality, rmse
+from .measures import clipped_share, ct_floor, ct_noise_hu, image_quality, rmse, uniform_block
 
 VISIBLE_SSIM = 0.95
 """L1 is visible: median SSIM against L0 at most this."""
@@ -108,7 +109,7 @@ def measure_level_strength(seeds: int = 1, names: list[str] | None = None,
     images = sample_images() if images is None else images
     loaded = [(image, assembled_image(image), image.acquisition()) for image in images]
     wanted = None if names is None else {DEGRADATIONS.canonical(name) for name in names}  # aliases too
-    floors: dict[str, float] = {}  # per CT image: the same full-scan floor serves every CT type
+    references: dict[str, CtReference] = {}  # per CT image: the same floor and block serve every CT type
     rows = []
     for spec in list_degradations():
         if wanted is not None and spec.name not in wanted:
@@ -118,19 +119,26 @@ def measure_level_strength(seeds: int = 1, names: list[str] | None = None,
             continue
         row = LevelStrength(spec.name, spec.category, tuple(sorted({entry[0].modality for entry in used})))
         for image, clean, acquisition in used:
-            floor = None
+            reference = None
             if spec.name in CT_TYPES:
-                if image.key not in floors:
-                    floors[image.key] = ct_floor(clean, acquisition)
-                floor = floors[image.key]
+                if image.key not in references:
+                    references[image.key] = CtReference(ct_floor(clean, acquisition), uniform_block(clean))
+                reference = references[image.key]
             for seed in range(seeds):
-                _measure(row, spec.name, image, clean, acquisition, seed, floor)
+                _measure(row, spec.name, image, clean, acquisition, seed, reference)
         rows.append(row)
     return rows
 
 
+class CtReference(NamedTuple):
+    """What every CT type's result on one clean CT image is measured against."""
+
+    floor: float  # RMSE of the ideal full-scan rescan (``measures.ct_floor``), grey levels
+    block: tuple[slice, slice]  # where its noise is measured (``measures.uniform_block``)
+
+
 def _measure(row: LevelStrength, name: str, image, clean: np.ndarray, acquisition: dict, seed: int,
-             floor: float | None) -> None:
+             reference: CtReference | None) -> None:
     for level in DEGRADED_LEVELS:
         degraded, _ = degrade(clean, name, level, seed=seed, item_id=image.key, modality=image.modality,
                               **acquisition)
@@ -142,9 +150,10 @@ def _measure(row: LevelStrength, name: str, image, clean: np.ndarray, acquisitio
             extra.append(("clipped_L2", clipped_share(clean, degraded)))
         if name in OVERLAYS and level == 1:
             extra.append(("tissue_L1", changed_tissue_share(clean, degraded)))
-        if floor is not None:
-            extra.append((f"noise_hu_L{level}", ct_noise_hu(clean, degraded, acquisition["display_window"])))
-            extra.append((f"floor_ratio_L{level}", rmse(degraded, clean) / max(floor, 1e-9)))
+        if reference is not None:
+            extra.append((f"noise_hu_L{level}",
+                          ct_noise_hu(clean, degraded, acquisition["display_window"], reference.block)))
+            extra.append((f"floor_ratio_L{level}", rmse(degraded, clean) / max(reference.floor, 1e-9)))
         for key, value in extra:
             row.extra.setdefault(key, []).append(value)
 

@@ -43,11 +43,13 @@ def uniform_block(clean: np.ndarray, size: int = 16) -> tuple[slice, slice]:
     return where
 
 
-def ct_noise_hu(clean: np.ndarray, degraded: np.ndarray, window: tuple[float, float]) -> float:
-    """The standard deviation in HU of ``degraded - clean`` in ``uniform_block(clean)``, for a
-    CT display image shown through ``window`` = (center, width) in HU (255 grey levels span
-    the width)."""
-    rows, cols = uniform_block(clean)
+def ct_noise_hu(clean: np.ndarray, degraded: np.ndarray, window: tuple[float, float],
+                block: tuple[slice, slice] | None = None) -> float:
+    """The standard deviation in HU of ``degraded - clean`` in ``block`` (default
+    ``uniform_block(clean)``, which a caller measuring many results of one image finds once),
+    for a CT display image shown through ``window`` = (center, width) in HU (255 grey levels
+    span the width)."""
+    rows, cols = uniform_block(clean) if block is None else block
     difference = degraded[rows, cols].astype(np.float64) - clean[rows, cols].astype(np.float64)
     return float(difference.std() * window[1] / 255.0)
 

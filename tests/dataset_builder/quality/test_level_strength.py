@@ -8,7 +8,7 @@ import pytest
 
 from medqdeg.dataset_builder.degradations import list_degradations
 from medqdeg.dataset_builder.quality.level_strength import LevelStrength, measure_level_strength
-from medqdeg.dataset_builder.quality.measures import clipped_share, uniform_block
+from medqdeg.dataset_builder.quality.measures import clipped_share, ct_noise_hu, uniform_block
 
 
 @pytest.fixture(scope="module")
@@ -43,3 +43,16 @@ def test_uniform_block_avoids_saturated_and_textured_regions():
     image[32:48, 8:24] = 100  # the one flat block
     rows, cols = uniform_block(image)
     assert (rows.start, cols.start) == (32, 8)
+
+
+def test_ct_noise_hu_is_the_noise_of_the_flat_block_in_hounsfield_units():
+    rng = np.random.default_rng(1)
+    clean = rng.integers(0, 256, (64, 64)).astype(np.uint8)
+    clean[32:48, 8:24] = 100  # the one flat block
+    noise = rng.normal(0.0, 3.0, clean.shape)
+    degraded = np.clip(np.rint(clean + noise), 0, 255).astype(np.uint8)
+    window = (40.0, 400.0)  # 400 HU over 255 grey levels
+    expected = float(np.std(degraded[32:48, 8:24].astype(float) - 100.0)) * 400.0 / 255.0
+    assert ct_noise_hu(clean, degraded, window) == pytest.approx(expected)
+    assert ct_noise_hu(clean, degraded, window, uniform_block(clean)) == ct_noise_hu(clean, degraded, window)
+    assert ct_noise_hu(clean, degraded, window, (slice(0, 16), slice(0, 16))) != pytest.approx(expected)
