@@ -18,7 +18,6 @@ from .engine import (
     replay,
 )
 from .params import describe_table
-from .pathology import changed_tissue_share
 from .registry import CATEGORIES, DEGRADATIONS, Degradation, get_degradation
 
 __all__ = [
@@ -28,7 +27,6 @@ __all__ = [
     "MIN_SIDE",
     "Degradation",
     "DegradationRecord",
-    "changed_tissue_share",
     "check_image",
     "degrade",
     "describe_table",

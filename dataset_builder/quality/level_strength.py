@@ -8,7 +8,7 @@ compared with its clean 8-bit original (the figures of ``measures``):
 
 - SSIM and PSNR (dB), ``measures.image_quality``;
 - intensity types: the share of pixels newly saturated (0 or 255 at L2 but not at L0);
-- slide overlays: ``degradations.changed_tissue_share`` at L1;
+- slide overlays: ``measures.changed_tissue_share`` at L1;
 - CT types: the noise standard deviation in HU in the most uniform 16x16 block of the
   clean image, and the RMSE against L0 divided by the full-scan floor (the RMSE of the
   image re-scanned by an ideal full scan, ``measures.ct_floor``).
@@ -26,14 +26,21 @@ import numpy as np
 
 from ..degradations import (
     DEGRADATIONS,
-    changed_tissue_share,
     degrade,
     describe_table,
     list_degradations,
 )
 from ..sources.embedded import EmbeddedImage, assembled_image, embedded_images
 from ..vocabulary import DEGRADED_LEVELS
-from .measures import clipped_share, ct_floor, ct_noise_hu, image_quality, rmse, uniform_block
+from .measures import (
+    changed_tissue_share,
+    clipped_share,
+    ct_floor,
+    ct_noise_hu,
+    image_quality,
+    rmse,
+    uniform_block,
+)
 
 VISIBLE_SSIM = 0.95
 """L1 is visible: median SSIM against L0 at most this."""

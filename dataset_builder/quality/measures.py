@@ -9,6 +9,8 @@ import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from ..degradations import ideal_ct_rescan
+from ..degradations.channels import luminance
+from ..errors import InvalidInputError
 
 
 def image_quality(clean: np.ndarray, degraded: np.ndarray) -> tuple[float, float]:
@@ -22,6 +24,36 @@ def image_quality(clean: np.ndarray, degraded: np.ndarray) -> tuple[float, float
     with np.errstate(divide="ignore"):
         psnr = peak_signal_noise_ratio(clean, degraded, data_range=255)
     return float(ssim), float(min(psnr, 100.0))
+
+
+GLASS_LUMINANCE = 220
+"""8-bit luminance from which a pixel counts as bright glass (or empty lumen), not tissue."""
+
+
+def changed_tissue_share(clean_uint8: np.ndarray, degraded_uint8: np.ndarray, threshold: int = 10) -> float:
+    """Share of the tissue pixels that a slide overlay changed by ``threshold`` grey levels or more.
+
+    Both images are 8-bit, HxW or HxWx3, of the same shape. A pixel is changed when the
+    largest absolute difference over its channels is >= ``threshold``. Tissue is every
+    pixel whose clean luminance (Rec. 601, on 0-255) is below ``GLASS_LUMINANCE`` = 220:
+    bright, nearly white glass and empty lumina (about 235 on an H-DAB slide) are left out,
+    stained tissue and stroma (below ~215) are in. An image without any tissue pixel is
+    measured over all its pixels.
+    """
+    clean = np.asarray(clean_uint8)
+    degraded = np.asarray(degraded_uint8)
+    if clean.shape != degraded.shape or clean.ndim not in (2, 3):
+        raise InvalidInputError("degraded_uint8", f"has shape {degraded.shape}",
+                                f"the clean image's shape {clean.shape} (HxW or HxWx3)")
+    diff = np.abs(degraded.astype(np.int16) - clean.astype(np.int16))
+    lum = clean.astype(np.float32)
+    if clean.ndim == 3:
+        diff = diff.max(axis=2)
+        lum = luminance(lum)
+    tissue = lum < GLASS_LUMINANCE
+    if not tissue.any():
+        tissue = np.ones_like(tissue)
+    return float(np.count_nonzero((diff >= threshold) & tissue) / np.count_nonzero(tissue))
 
 
 def clipped_share(clean: np.ndarray, degraded: np.ndarray) -> float:

@@ -12,6 +12,7 @@ from skimage.metrics import structural_similarity
 from medqdeg.dataset_builder.degradations import degrade, get_degradation, pathology, replay
 from medqdeg.dataset_builder.degradations.channels import luminance
 from medqdeg.dataset_builder.errors import InvalidInputError
+from medqdeg.dataset_builder.quality.measures import changed_tissue_share
 
 NAMES = ("blood_cell_artifact", "dark_spots_artifact", "bubble")
 
@@ -210,29 +211,6 @@ def test_bubble_count_and_radius_grow_with_level(slide: np.ndarray) -> None:
     assert covered[1] > 3 * covered[0] > 0
 
 
-# ------------------------------------------------------------------ measured severity
-
-
-def test_changed_tissue_share_known_answer() -> None:
-    clean = np.full((10, 10, 3), 120, dtype=np.uint8)
-    clean[:, :5] = 240  # left half: white glass, not tissue (50 tissue pixels remain)
-    degraded = clean.copy()
-    degraded[0, 5:10, 1] += 10  # 5 tissue pixels changed by exactly 10 in one channel: counted
-    degraded[1, 5:8] -= 9  # 3 tissue pixels changed by 9: not counted
-    degraded[:, :5] -= 50  # every glass pixel changed: not tissue, not counted
-    assert pathology.changed_tissue_share(clean, degraded) == pytest.approx(5 / 50)
-    assert pathology.changed_tissue_share(clean, degraded, threshold=9) == pytest.approx(8 / 50)
-    grey = clean[..., 0]
-    assert pathology.changed_tissue_share(grey, degraded[..., 1]) == pytest.approx(5 / 50)
-    # an image without tissue is measured over all its pixels
-    glass = np.full((4, 5), 250, dtype=np.uint8)
-    changed = glass.copy()
-    changed[0] = 200
-    assert pathology.changed_tissue_share(glass, changed) == pytest.approx(5 / 20)
-    with pytest.raises(InvalidInputError):
-        pathology.changed_tissue_share(clean, grey)
-
-
 @pytest.fixture(scope="module")
 def slide_images() -> dict[str, np.ndarray]:
     """The embedded histopathology sample: the IHC slide and its crops, 8-bit RGB."""
@@ -252,7 +230,7 @@ def test_levels_on_every_slide_image(slide_images: dict[str, np.ndarray], name: 
     for key, clean in slide_images.items():
         outs = {level: np.asarray(degrade(clean, name, level, seed=0, item_id=key,
                                           modality="Histopathology")[0]) for level in (1, 2)}
-        assert pathology.changed_tissue_share(clean, outs[1]) >= 0.01, key
+        assert changed_tissue_share(clean, outs[1]) >= 0.01, key
         for level in (1, 2):
             ssim[level].append(image_quality(clean, outs[level])[0])
         assert ssim[2][-1] < ssim[1][-1] < 1.0, key

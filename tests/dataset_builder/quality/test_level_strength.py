@@ -7,8 +7,14 @@ import numpy as np
 import pytest
 
 from medqdeg.dataset_builder.degradations import list_degradations
+from medqdeg.dataset_builder.errors import InvalidInputError
 from medqdeg.dataset_builder.quality.level_strength import LevelStrength, measure_level_strength
-from medqdeg.dataset_builder.quality.measures import clipped_share, ct_noise_hu, uniform_block
+from medqdeg.dataset_builder.quality.measures import (
+    changed_tissue_share,
+    clipped_share,
+    ct_noise_hu,
+    uniform_block,
+)
 
 
 @pytest.fixture(scope="module")
@@ -56,3 +62,23 @@ def test_ct_noise_hu_is_the_noise_of_the_flat_block_in_hounsfield_units():
     assert ct_noise_hu(clean, degraded, window) == pytest.approx(expected)
     assert ct_noise_hu(clean, degraded, window, uniform_block(clean)) == ct_noise_hu(clean, degraded, window)
     assert ct_noise_hu(clean, degraded, window, (slice(0, 16), slice(0, 16))) != pytest.approx(expected)
+
+
+def test_changed_tissue_share_known_answer() -> None:
+    clean = np.full((10, 10, 3), 120, dtype=np.uint8)
+    clean[:, :5] = 240  # left half: white glass, not tissue (50 tissue pixels remain)
+    degraded = clean.copy()
+    degraded[0, 5:10, 1] += 10  # 5 tissue pixels changed by exactly 10 in one channel: counted
+    degraded[1, 5:8] -= 9  # 3 tissue pixels changed by 9: not counted
+    degraded[:, :5] -= 50  # every glass pixel changed: not tissue, not counted
+    assert changed_tissue_share(clean, degraded) == pytest.approx(5 / 50)
+    assert changed_tissue_share(clean, degraded, threshold=9) == pytest.approx(8 / 50)
+    grey = clean[..., 0]
+    assert changed_tissue_share(grey, degraded[..., 1]) == pytest.approx(5 / 50)
+    # an image without tissue is measured over all its pixels
+    glass = np.full((4, 5), 250, dtype=np.uint8)
+    changed = glass.copy()
+    changed[0] = 200
+    assert changed_tissue_share(glass, changed) == pytest.approx(5 / 20)
+    with pytest.raises(InvalidInputError):
+        changed_tissue_share(clean, grey)
