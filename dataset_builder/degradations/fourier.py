@@ -54,19 +54,23 @@ def _block_size(lines: int) -> int:
     return max(b for b in range(1, int(np.sqrt(lines)) + 1) if lines % b == 0)
 
 
+def line_shifts(lines: int, slope: float, offset: float) -> np.ndarray:
+    """d_r = slope (r - (lines - 1) / 2) + offset for r = 0 .. ``lines`` - 1, in samples (float64)."""
+    return slope * (np.arange(lines) - (lines - 1) / 2) + offset
+
+
 def shift_phasors(lines: int, k: np.ndarray, slope: float, offset: float, length: int) -> np.ndarray:
     """exp(-2 pi i k d_r / N) for the lines r = 0 .. ``lines`` - 1 (rows) and frequencies ``k`` (columns).
 
     Complex64, contiguous. Line r of a spectrum times row r is that line moved along itself
-    by d_r = slope (r - (lines - 1) / 2) + offset samples, N = ``length`` (a shear when
-    ``slope`` is not 0). The lines are taken in blocks of B (a divisor of ``lines`` near
-    sqrt(lines)), d_{jB+q} = d_{jB} + slope q, so each factor is a coarse phasor per block
-    times a fine one per offset q in the block: only (lines / B + B) x len(k) phasors are
-    evaluated.
+    by d_r samples (``line_shifts``), N = ``length`` (a shear when ``slope`` is not 0). The
+    lines are taken in blocks of B (a divisor of ``lines`` near sqrt(lines)), d_{jB+q} =
+    d_{jB} + slope q, so each factor is a coarse phasor per block times a fine one per
+    offset q in the block: only (lines / B + B) x len(k) phasors are evaluated.
     """
     block = _block_size(lines)
     unit = (-2 * np.pi / length) * np.asarray(k, dtype=np.float64)
-    starts = slope * (np.arange(0, lines, block) - (lines - 1) / 2) + offset
+    starts = line_shifts(lines, slope, offset)[::block]
     coarse = unit_phasors(np.multiply.outer(starts, unit).astype(np.float32))
     fine = unit_phasors(np.multiply.outer(slope * np.arange(block), unit).astype(np.float32))
     return (coarse[:, None, :] * fine[None, :, :]).reshape(lines, unit.size)
@@ -80,7 +84,7 @@ def apply_shifts(spectra: np.ndarray, k: np.ndarray, slope: float, offset: float
 def shift_rows(packed: np.ndarray, slope: float, offset: float, out: np.ndarray | None = None) -> np.ndarray:
     """Move row r of the image whose packed row spectra ``packed`` holds by d_r samples.
 
-    d_r = slope (r - (R - 1) / 2) + offset (R rows, a shear when ``slope`` is not 0): X_k
+    d_r = slope (r - (R - 1) / 2) + offset (R rows, ``line_shifts``; a shear when ``slope`` is not 0): X_k
     becomes X_k exp(-2 pi i k d_r / N), exact band-limited interpolation on a periodic row.
     The real Nyquist bin keeps the real part of its shifted value, X_{N/2} cos(pi d_r),
     as a real inverse transform of the shifted spectrum would. In place, or into ``out``
@@ -94,8 +98,8 @@ def shift_rows(packed: np.ndarray, slope: float, offset: float, out: np.ndarray 
     k = np.arange(1, (length - 1) // 2 + 1)
     np.multiply(_interior(packed), shift_phasors(rows, k, slope, offset, length), out=_interior(out))
     if length % 2 == 0:
-        shifts = slope * (np.arange(rows) - (rows - 1) / 2) + offset
-        np.multiply(packed[:, -1], np.cos(np.pi * shifts).astype(np.float32), out=out[:, -1])
+        nyquist = np.cos(np.pi * line_shifts(rows, slope, offset)).astype(np.float32)
+        np.multiply(packed[:, -1], nyquist, out=out[:, -1])
     return out
 
 

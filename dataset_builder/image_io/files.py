@@ -42,13 +42,12 @@ def read_for_degrade(path: str | Path) -> tuple[Image.Image | np.ndarray, DicomI
     """A file's image to degrade, the file read once: a DICOM CT's Hounsfield units (through its
     rescale slope and intercept) with its ``DicomImage`` (window and pixel spacing, to show the
     result as a viewer would); any other file as ``read_image`` reads it, with None."""
-    path = Path(path)
-    if path.is_file() and path.suffix.lower() != ".npy" and is_dicom(path):
-        dicom = _read_dicom_file(path)
-        if dicom.modality == "CT" and dicom.window is not None:
-            return dicom.values, dicom
-        return dicom.display, None
-    return read_image(path), None
+    image = _read_file(Path(path))
+    if not isinstance(image, DicomImage):
+        return image, None
+    if image.modality == "CT" and image.window is not None:
+        return image.values, image
+    return image.display, None
 
 
 def display(values: np.ndarray, window: tuple[float, float]) -> np.ndarray:
@@ -59,13 +58,18 @@ def display(values: np.ndarray, window: tuple[float, float]) -> np.ndarray:
 
 def read_image(path: str | Path) -> Image.Image | np.ndarray:
     """Read an image file (see the module docstring for the formats)."""
-    path = Path(path)
+    image = _read_file(Path(path))
+    return image.display if isinstance(image, DicomImage) else image
+
+
+def _read_file(path: Path) -> Image.Image | np.ndarray | DicomImage:
+    """The file decoded by its kind: ``.npy`` as an array, DICOM as a ``DicomImage``, the rest by Pillow."""
     if not path.is_file():
         raise InvalidInputError("path", f"{str(path)!r} is not a file", "an existing image file", item=str(path))
     if path.suffix.lower() == ".npy":
         return np.load(path, allow_pickle=False)
     if is_dicom(path):
-        return _read_dicom_file(path).display
+        return _read_dicom_file(path)
     try:
         return open_pillow(path, field="file", item=str(path))
     except (UnidentifiedImageError, OSError) as error:
