@@ -15,7 +15,8 @@ Prints, on one core:
    of both against the clean image and of one against the other;
 3. OpenCV's Fourier transforms (the ``fourier`` module) against scipy.fft's doing the
    same work: the real DFT of rows, its inverse, and the convolution of the motion blurs;
-4. MRI ``object_movement`` against the Fourier transforms exact k-space motion needs;
+4. MRI ``object_movement`` against the Fourier transforms exact k-space motion needs, and
+   against resampling each pose in the image domain (TorchIO's approach, ``kspace_baseline``);
 5. the peak resident memory of a fresh worker process that applies every type at L2.
 
 Run: ``python benchmarks/degradations.py [--rounds N] [--repeats N]``.
@@ -42,6 +43,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ct_baseline  # noqa: E402
+import kspace_baseline  # noqa: E402
 
 from medqdeg.dataset_builder.degradations import ct, degrade, get_degradation, list_degradations  # noqa: E402
 from medqdeg.dataset_builder.sample_images import load_sample  # noqa: E402
@@ -218,17 +220,24 @@ def fourier_comparison(repeats: int) -> None:
     print(f"\nlargest difference between scipy's and our convolutions: {difference:.1e} (images in [0, 1])")
 
 
-def kspace_motion_floor(repeats: int) -> None:
-    """MRI object_movement against the Fourier transforms it cannot do without, in the same run.
+def kspace_motion_comparison(repeats: int) -> None:
+    """MRI object_movement against the Fourier transforms it cannot do without, and against
+    resampling each pose in the image domain (TorchIO's approach, ``kspace_baseline``).
 
     Exact k-space motion needs, on the 512x512 MR image: one real DFT of the clean image's
     phase-encode lines, per moved pose four one-axis real DFTs and two transposes (three
     Fourier shears), and one complex inverse FFT along the phase-encode axis; their time
-    alone, through the same ``fourier`` functions, is the floor of any exact method.
+    alone, through the same ``fourier`` functions, is the floor of any exact method. The
+    resampled model is timed in the same turns, and compared with the exact one on every
+    MRI image of the embedded sample at L1 and L2 (seed 0): the norm of their difference
+    against the norm of the exact artefact, and the SSIM of each against L0.
     """
     from scipy import fft
 
     from medqdeg.dataset_builder.degradations import fourier, mri
+    from medqdeg.dataset_builder.quality.level_strength import sample_images
+    from medqdeg.dataset_builder.quality.measures import image_quality
+    from medqdeg.dataset_builder.sources.embedded import assembled_image
 
     image = load_sample(GREY_SAMPLE["MRI"], max_side=512).image[:512, :512]
     _, record = degrade(image, "object_movement", 2, seed=1, item_id="bench", modality="MRI")
@@ -246,11 +255,34 @@ def kspace_motion_floor(repeats: int) -> None:
             fourier.rfft_rows(fourier.transposed(fourier.irfft_rows(rows)))
         lay_out(np.abs(fft.ifft(acquired, axis=1, workers=1)))
 
-    full_ms, floor_ms = medians_in_turn([lambda: mri.kspace_motion(data, poses, axis), transforms_only], repeats)
-    print(f"\n## MRI object_movement (k-space) against its transforms alone ({repeats} runs in turn)\n")
+    full_ms, floor_ms, resampled_ms = medians_in_turn([lambda: mri.kspace_motion(data, poses, axis), transforms_only,
+                                                       lambda: kspace_baseline.resampled_kspace_motion(data, poses, axis)], repeats)
+    print(f"\n## MRI object_movement (k-space) against its transforms alone and against resampled poses "
+          f"({repeats} runs in turn)\n")
     transposes = 2 * moved + (2 if axis == 0 else 0)
     print(f"kspace_motion {full_ms:.1f} ms; its {1 + 4 * moved} real DFTs, {transposes} transposes and 1 complex "
-          f"inverse FFT alone {floor_ms:.1f} ms (ratio {full_ms / floor_ms:.2f}; phase-encode axis {axis})")
+          f"inverse FFT alone {floor_ms:.1f} ms (ratio {full_ms / floor_ms:.2f}; phase-encode axis {axis}); "
+          f"poses resampled in the image domain (bilinear, TorchIO's approach) {resampled_ms:.1f} ms "
+          f"(exact / resampled {full_ms / resampled_ms:.2f})\n")
+    images = sample_images("MRI")
+    print(f"On the {len(images)} MRI images of the embedded sample (seed 0):\n")
+    print("| level | norm of resampled - exact / norm of exact - clean: median (range) "
+          "| median SSIM against L0, exact | median SSIM against L0, resampled |")
+    print("|---|---|---|---|")
+    for level in (1, 2):
+        differences, ssim_exact, ssim_resampled = [], [], []
+        for sample in images:
+            clean = assembled_image(sample)
+            _, record = degrade(clean, "object_movement", level, seed=0, item_id=sample.key, modality="MRI",
+                                **sample.acquisition())
+            grey = clean.astype(np.float32) / 255
+            exact = mri.kspace_motion(grey, record.params["poses"], record.params["axis"])
+            resampled = kspace_baseline.resampled_kspace_motion(grey, record.params["poses"], record.params["axis"])
+            differences.append(np.linalg.norm(resampled - exact) / np.linalg.norm(exact - grey))
+            ssim_exact.append(image_quality(clean, np.rint(exact * 255).astype(np.uint8))[0])
+            ssim_resampled.append(image_quality(clean, np.rint(resampled * 255).astype(np.uint8))[0])
+        print(f"| L{level} | {statistics.median(differences):.2f} ({min(differences):.2f}-{max(differences):.2f}) "
+              f"| {statistics.median(ssim_exact):.3f} | {statistics.median(ssim_resampled):.3f} |")
 
 
 WORKER = """
@@ -284,7 +316,7 @@ def main() -> None:
     timing_table(args.rounds)
     ct_comparison(args.repeats)
     fourier_comparison(args.repeats)
-    kspace_motion_floor(args.repeats)
+    kspace_motion_comparison(args.repeats)
     memory()
     print(f"\n(this process: peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
 

@@ -210,10 +210,7 @@ def _acquired(image: np.ndarray, poses: list[dict], axis: int) -> np.ndarray:
         values = fourier.spectrum_lines(spectrum, low, high)
         if angle or dy or dx:  # the reference pose keeps its clean lines
             fourier.apply_shifts(values, np.arange(low, high), slope, offset, lines)
-        if high > 0:
-            acquired[:, max(low, 0):high] = values[:, max(low, 0) - low:]
-        if low < 0:  # k < 0 is stored at k + N
-            acquired[:, lines + low:lines + min(high, 0)] = values[:, :min(high, 0) - low]
+        fourier.put_lines(acquired, values, low, high)
     return acquired
 
 

@@ -10,6 +10,7 @@ from medqdeg.dataset_builder.degradations.fourier import (
     apply_shifts,
     convolve_reflect,
     irfft_rows,
+    put_lines,
     rfft_rows,
     shift_rows,
     spectrum_lines,
@@ -35,6 +36,22 @@ def test_packed_row_spectra_hold_the_half_spectrum_and_invert(shape):
         assert np.allclose(spectrum_lines(packed, low, high), full[:, k % length], atol=1e-4), (low, high)
     assert np.allclose(irfft_rows(packed), rows, atol=1e-5)
     assert np.array_equal(transposed(rows), rows.T)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_lines_are_put_back_at_their_fft_order_columns(shape):
+    packed = rfft_rows(_rows(shape))
+    length = shape[1]
+    full = np.zeros(shape, dtype=np.complex64)
+    bands = [(-(length // 2), -2), (-2, 3), (3, (length + 1) // 2)]  # tile every k, one band across DC
+    for low, high in bands:
+        put_lines(full, spectrum_lines(packed, low, high), low, high)
+    assert np.allclose(full, fft.fft(_rows(shape).astype(np.float64), axis=1), atol=1e-4)
+    only = np.zeros(shape, dtype=np.complex64)
+    put_lines(only, spectrum_lines(packed, -2, 3), -2, 3)
+    held = np.r_[0:3, length - 2:length]
+    assert np.array_equal(only[:, held], full[:, held])
+    assert not np.any(np.delete(only, held, axis=1))  # nothing outside the band is written
 
 
 def _shifted_reference(rows: np.ndarray, slope: float, offset: float) -> np.ndarray:
