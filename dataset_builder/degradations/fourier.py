@@ -127,7 +127,6 @@ def spectrum_lines(packed: np.ndarray, low: int, high: int) -> np.ndarray:
     return out
 
 
-
 def put_lines(spectra: np.ndarray, values: np.ndarray, low: int, high: int) -> None:
     """Store ``values``, the bins k = ``low`` .. ``high`` - 1 of each row (``spectrum_lines``), in
     ``spectra`` (rows x N, FFT order), at columns k mod N: a negative k at k + N."""
@@ -136,6 +135,7 @@ def put_lines(spectra: np.ndarray, values: np.ndarray, low: int, high: int) -> N
         spectra[:, max(low, 0):high] = values[:, max(low, 0) - low:]
     if low < 0:
         spectra[:, lines + low:lines + min(high, 0)] = values[:, :min(high, 0) - low]
+
 
 DIRECT_KERNEL = 11
 """Kernels at most this wide are convolved in the image domain (``cv2.filter2D``, which works
