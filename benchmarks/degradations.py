@@ -246,14 +246,12 @@ def kspace_motion_comparison(repeats: int) -> None:
     moved = sum(1 for pose in poses if pose["angle"] or any(pose["shift"]))
     acquired = data.astype(np.complex64)  # stands in for the acquired lines
 
-    lay_out = fourier.transposed if axis == 0 else np.ascontiguousarray  # the phase-encode axis last, as kspace_motion
-
     def transforms_only() -> None:
-        clean = fourier.rfft_rows(lay_out(data))
+        clean = fourier.rfft_rows(mri.lines_last(data, axis))
         for _ in range(moved):
             rows = fourier.rfft_rows(fourier.transposed(fourier.irfft_rows(clean)))
             fourier.rfft_rows(fourier.transposed(fourier.irfft_rows(rows)))
-        lay_out(np.abs(fft.ifft(acquired, axis=1, workers=1)))
+        mri.lines_last(np.abs(fft.ifft(acquired, axis=1, workers=1)), axis)  # the stand-in is kept
 
     full_ms, floor_ms, resampled_ms = medians_in_turn([lambda: mri.kspace_motion(data, poses, axis), transforms_only,
                                                        lambda: kspace_baseline.resampled_kspace_motion(data, poses, axis)], repeats)
@@ -269,18 +267,19 @@ def kspace_motion_comparison(repeats: int) -> None:
     print("| level | norm of resampled - exact / norm of exact - clean: median (range) "
           "| median SSIM against L0, exact | median SSIM against L0, resampled |")
     print("|---|---|---|---|")
-    for level in (1, 2):
-        differences, ssim_exact, ssim_resampled = [], [], []
-        for sample in images:
-            clean = assembled_image(sample)
+    figures = {level: ([], [], []) for level in (1, 2)}  # per level: differences, SSIM exact, SSIM resampled
+    for sample in images:
+        clean, acquisition = assembled_image(sample), sample.acquisition()
+        grey = clean.astype(np.float32) / 255
+        for level, (differences, ssim_exact, ssim_resampled) in figures.items():
             _, record = degrade(clean, "object_movement", level, seed=0, item_id=sample.key, modality="MRI",
-                                **sample.acquisition())
-            grey = clean.astype(np.float32) / 255
+                                **acquisition)
             exact = mri.kspace_motion(grey, record.params["poses"], record.params["axis"])
             resampled = kspace_baseline.resampled_kspace_motion(grey, record.params["poses"], record.params["axis"])
             differences.append(np.linalg.norm(resampled - exact) / np.linalg.norm(exact - grey))
             ssim_exact.append(image_quality(clean, np.rint(exact * 255).astype(np.uint8))[0])
             ssim_resampled.append(image_quality(clean, np.rint(resampled * 255).astype(np.uint8))[0])
+    for level, (differences, ssim_exact, ssim_resampled) in figures.items():
         print(f"| L{level} | {statistics.median(differences):.2f} ({min(differences):.2f}-{max(differences):.2f}) "
               f"| {statistics.median(ssim_exact):.3f} | {statistics.median(ssim_resampled):.3f} |")
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from scipy import fft
 
 from medqdeg.dataset_builder.degradations import fourier, mri
 
@@ -34,16 +33,15 @@ def resampled_kspace_motion(image: np.ndarray, poses: list[dict], axis: int) -> 
     The image is laid out with its phase-encode lines last, as ``mri.kspace_motion`` does; when
     that is its transpose (axis 0), a mirror, the pose turns the other way and dy and dx swap.
     """
-    lines_last = fourier.transposed(image) if axis == 0 else np.ascontiguousarray(image, dtype=np.float32)
-    readout, lines = lines_last.shape
+    laid_out = mri.lines_last(image, axis)
+    readout, lines = laid_out.shape
     acquired = np.zeros((readout, lines), dtype=np.complex64)
     for pose in poses:
         low, high = mri._segment_bounds(lines, pose["start"], pose["end"])
         angle, (dy, dx) = float(pose["angle"]), pose["shift"]
         if axis == 0:
             angle, dy, dx = -angle, dx, dy
-        moved = _resampled(lines_last, angle, (dy, dx)) if angle or dy or dx else lines_last
+        moved = _resampled(laid_out, angle, (dy, dx)) if angle or dy or dx else laid_out
         fourier.put_lines(acquired, fourier.spectrum_lines(fourier.rfft_rows(moved), low, high), low, high)
-    magnitude = np.abs(fft.ifft(acquired, axis=1, workers=1, overwrite_x=True))
-    shown = fourier.transposed(magnitude) if axis == 0 else magnitude
+    shown = mri.magnitude_image(acquired, axis)
     return np.clip(shown, 0.0, 1.0, out=shown)

@@ -188,6 +188,18 @@ def _moved_spectrum(clean: np.ndarray, angle: float, shift: tuple[float, float])
     return spectrum, -t, shift[0] + t * shift[1]
 
 
+def lines_last(image: np.ndarray, axis: int) -> np.ndarray:
+    """A 2D image laid out readout x phase-encode (float32, contiguous): transposed when the
+    phase-encode ``axis`` is 0. Its own inverse: the same call lays such data back out."""
+    return fourier.transposed(image) if axis == 0 else np.ascontiguousarray(image, dtype=np.float32)
+
+
+def magnitude_image(acquired: np.ndarray, axis: int) -> np.ndarray:
+    """|F^-1| along the phase-encode lines of hybrid data (readout x lines in FFT order, which
+    it overwrites), in the image's own layout (float32, unclipped)."""
+    return lines_last(np.abs(fft.ifft(acquired, axis=1, workers=1, overwrite_x=True)), axis)
+
+
 def _acquired(image: np.ndarray, poses: list[dict], axis: int) -> np.ndarray:
     """The hybrid data of a 2D image, readout x phase-encode (lines in FFT order, k mod N, last).
 
@@ -195,9 +207,9 @@ def _acquired(image: np.ndarray, poses: list[dict], axis: int) -> np.ndarray:
     (``fourier.spectrum_lines``), after the pose's last shear, which stays in k-space and is
     evaluated on those lines only.
     """
-    lines_last = fourier.transposed(image) if axis == 0 else np.ascontiguousarray(image, dtype=np.float32)
-    readout, lines = lines_last.shape
-    clean = fourier.rfft_rows(lines_last)
+    laid_out = lines_last(image, axis)
+    readout, lines = laid_out.shape
+    clean = fourier.rfft_rows(laid_out)
     acquired = np.zeros((readout, lines), dtype=np.complex64)  # a line no segment holds stays empty
     for pose in poses:
         low, high = _segment_bounds(lines, pose["start"], pose["end"])
@@ -245,11 +257,7 @@ def kspace_motion(image: np.ndarray, poses: list[dict], axis: int) -> np.ndarray
     """
     axis = _check_axis(axis)
 
-    def reconstruct(channel: np.ndarray) -> np.ndarray:
-        magnitude = np.abs(fft.ifft(_acquired(channel, poses, axis), axis=1, workers=1, overwrite_x=True))
-        return fourier.transposed(magnitude) if axis == 0 else magnitude
-
-    moved = per_channel(reconstruct, image)  # a new array
+    moved = per_channel(lambda channel: magnitude_image(_acquired(channel, poses, axis), axis), image)  # a new array
     return np.clip(moved, 0.0, 1.0, out=moved)
 
 
